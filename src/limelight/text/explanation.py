@@ -1,0 +1,189 @@
+"""The result of explaining one text: the original string, its tokens and words, and their scores.
+
+An :class:`Explanation` is plain data: everything a view or a metric needs is here, nothing is
+recomputed. Character offsets always point into the exact original string(s), so views can show
+the text as the user wrote it, never a re-spaced detokenisation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+FORMAT_VERSION = 1
+
+ABSOLUTE_TOLERANCE = 1e-4
+"""Absolute floor added to ``tolerance * |f(x) - f(baseline)|`` when judging convergence."""
+
+
+@dataclass(frozen=True)
+class Span:
+    """A scored piece of the original text: a word or a token.
+
+    ``start``/``end`` are character offsets into ``Explanation.text`` (``segment`` 0) or
+    ``Explanation.text_pair`` (``segment`` 1). Special tokens have ``start == end`` and
+    ``special=True``. ``token_indices`` lists the tokens a word was pooled from; for a token
+    it holds its own index.
+    """
+
+    text: str
+    start: int
+    end: int
+    score: float
+    segment: int = 0
+    special: bool = False
+    token_indices: tuple[int, ...] = ()
+
+
+@dataclass
+class Explanation:
+    """Why the model gave its output for one text (or text pair).
+
+    Scores are in the units of ``quantity`` (by default the target's logit), so explanations of
+    different texts by the same model are directly comparable: nothing is normalised per text.
+    ``delta`` is the completeness error of the attribution (sum of token scores minus the
+    change of the explained quantity between baseline and input); ``None`` for methods that
+    do not promise completeness.
+    """
+
+    text: str
+    word_spans: list[Span]
+    token_spans: list[Span]
+    predicted_label: str
+    probabilities: dict[str, float]
+    target_label: str
+    quantity: str = "logit"
+    method: str = "integrated_gradients"
+    method_settings: dict[str, Any] = field(default_factory=dict)
+    baseline: str = "pad"
+    text_pair: str | None = None
+    contrast_label: str | None = None
+    target_value: float | None = None
+    baseline_value: float | None = None
+    delta: float | None = None
+    n_steps: int | None = None
+    tolerance: float | None = None
+    windows: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def words(self) -> list[tuple[str, float]]:
+        """``(word, score)`` pairs in reading order."""
+        return [(span.text, span.score) for span in self.word_spans]
+
+    @property
+    def tokens(self) -> list[tuple[str, float]]:
+        """``(token, score)`` pairs in model order, special tokens included."""
+        return [(span.text, span.score) for span in self.token_spans]
+
+    @property
+    def converged(self) -> bool | None:
+        """Whether ``|delta|`` is within the tolerance; ``None`` when there is no delta or tolerance."""
+        if self.delta is None or self.tolerance is None:
+            return None
+        scale = abs((self.target_value or 0.0) - (self.baseline_value or 0.0))
+        return abs(self.delta) <= self.tolerance * scale + ABSOLUTE_TOLERANCE
+
+    @property
+    def predicted_probability(self) -> float:
+        """The probability the model gives its predicted label."""
+        return self.probabilities[self.predicted_label]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; :meth:`from_dict` inverts it exactly."""
+        data = asdict(self)
+        data["format_version"] = FORMAT_VERSION
+        return data
+
+    def to_json(self, **json_kwargs: Any) -> str:
+        """Serialise to a JSON string (``json.dumps`` keyword arguments pass through)."""
+        return json.dumps(self.to_dict(), **json_kwargs)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Explanation:
+        """Rebuild an explanation from :meth:`to_dict` output."""
+        data = dict(data)
+        version = data.pop("format_version", FORMAT_VERSION)
+        if version != FORMAT_VERSION:
+            raise ValueError(f"unsupported explanation format_version {version}; this limelight reads {FORMAT_VERSION}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown explanation fields {unknown}; expected a subset of {sorted(known)}")
+        for key in ("word_spans", "token_spans"):
+            data[key] = [Span(**{**span, "token_indices": tuple(span.get("token_indices", ()))}) for span in data[key]]
+        data["windows"] = [tuple(w) for w in data.get("windows", [])]
+        return cls(**data)
+
+    @classmethod
+    def from_json(cls, text: str) -> Explanation:
+        """Rebuild an explanation from :meth:`to_json` output."""
+        return cls.from_dict(json.loads(text))
+
+    def _repr_html_(self) -> str:
+        """Word heatmap for Jupyter (see :func:`limelight.viz.render_html`)."""
+        from limelight.viz import render_html
+
+        return render_html(self)
+
+
+
+class Explanations(list):  # type: ignore[type-arg]
+    """A list of :class:`Explanation` that also converts to JSON and to a pandas DataFrame."""
+
+    def __init__(self, items: Iterable[Explanation] = ()) -> None:
+        super().__init__(items)
+
+    def to_json(self, **json_kwargs: Any) -> str:
+        """Serialise all explanations to one JSON array."""
+        return json.dumps([e.to_dict() for e in self], **json_kwargs)
+
+    @classmethod
+    def from_json(cls, text: str) -> Explanations:
+        """Rebuild a collection from :meth:`to_json` output."""
+        return cls(Explanation.from_dict(d) for d in json.loads(text))
+
+    def _repr_html_(self) -> str | None:
+        """All explanations on one shared colour scale, for Jupyter; plain repr when empty."""
+        if not self:
+            return None
+        from limelight.viz import render_html
+
+        return render_html(self)
+
+    def to_dataframe(self, level: str = "word") -> Any:
+        """One row per word (or token, with ``level="token"``) of every explanation.
+
+        Columns: ``example``, ``text``, ``position``, ``word``/``token``, ``start``, ``end``,
+        ``segment``, ``score``, ``predicted_label``, ``target_label``, ``quantity``, ``method``,
+        ``delta``. Requires pandas (``pip install limelight[pandas]``).
+        """
+        if level not in ("word", "token"):
+            raise ValueError(f"level must be 'word' or 'token', got {level!r}")
+        try:
+            import pandas as pd
+        except ImportError as error:  # pragma: no cover - depends on the environment
+            raise ImportError("to_dataframe needs pandas: pip install 'limelight[pandas]'") from error
+        rows = []
+        for index, exp in enumerate(self):
+            spans: Sequence[Span] = exp.word_spans if level == "word" else exp.token_spans
+            for position, span in enumerate(spans):
+                rows.append(
+                    {
+                        "example": index,
+                        "text": exp.text,
+                        "position": position,
+                        level: span.text,
+                        "start": span.start,
+                        "end": span.end,
+                        "segment": span.segment,
+                        "score": span.score,
+                        "predicted_label": exp.predicted_label,
+                        "target_label": exp.target_label,
+                        "quantity": exp.quantity,
+                        "method": exp.method,
+                        "delta": exp.delta,
+                    }
+                )
+        return pd.DataFrame(rows)

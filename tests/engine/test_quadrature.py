@@ -1,0 +1,55 @@
+import math
+
+import numpy as np
+import pytest
+
+from limelight.engine.quadrature import FIXED_RULES, fixed_rule, romberg_coefficients, romberg_level_nodes, romberg_level_weight, romberg_nodes
+from limelight.errors import InvalidInputError
+
+
+@pytest.mark.parametrize("rule", FIXED_RULES)
+@pytest.mark.parametrize("n", [2, 3, 7, 50, 64])
+def test_every_rule_weights_sum_to_one(rule, n):
+    alphas, weights = fixed_rule(rule, n)
+    assert len(alphas) == len(weights) == n
+    assert math.fsum(weights) == pytest.approx(1.0, abs=1e-15)
+    assert np.all((alphas >= 0) & (alphas <= 1))
+
+
+def test_trapezoid_is_not_captums_one_minus_one_over_n():
+    # Captum's trapezoid weights sum to 1 - 1/n; ours integrate a constant exactly.
+    n = 10
+    _, weights = fixed_rule("riemann_trapezoid", n)
+    assert abs(math.fsum(weights) - (1 - 1 / n)) > 0.09
+    assert weights[0] == weights[-1] == pytest.approx(0.5 / (n - 1))
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 9])
+def test_gauss_legendre_is_exact_for_polynomials_of_degree_2n_minus_1(n):
+    alphas, weights = fixed_rule("gausslegendre", n)
+    degree = 2 * n - 1
+    assert np.dot(weights, alphas**degree) == pytest.approx(1 / (degree + 1), rel=1e-12)
+
+
+def test_romberg_level_one_is_simpson_and_all_node_weights_are_positive_and_sum_to_one():
+    for level in range(8):
+        node_weights = {}
+        for l, c in enumerate(romberg_coefficients(level)):
+            for a in romberg_level_nodes(l):
+                node_weights[a] = node_weights.get(a, 0.0) + c * romberg_level_weight(l)
+        assert len(node_weights) == romberg_nodes(level)
+        assert math.fsum(node_weights.values()) == pytest.approx(1.0, abs=1e-14)
+        assert min(node_weights.values()) > 0
+        if level == 1:
+            assert [node_weights[a] for a in (0.0, 0.5, 1.0)] == pytest.approx([1 / 6, 4 / 6, 1 / 6])
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "50"])
+def test_bad_step_counts_are_rejected(bad):
+    with pytest.raises(InvalidInputError, match="n_steps"):
+        fixed_rule("gausslegendre", bad)
+
+
+def test_unknown_rule_lists_the_valid_ones():
+    with pytest.raises(InvalidInputError, match="riemann_trapezoid"):
+        fixed_rule("simpson", 5)
