@@ -24,12 +24,12 @@ class ForwardError(LimelightError, RuntimeError):
     """The forward function breaks a contract attribution relies on."""
 
 
-class OutputShapeError(ForwardError):
-    """The forward's output does not have one row per input row."""
-
-
 class BatchDependenceError(ForwardError):
     """An output row depends on other rows of the batch (e.g. ``[0]`` indexing, batch statistics)."""
+
+
+class OutputShapeError(BatchDependenceError):
+    """The forward's output does not have one row per input row (so rows cannot be independent)."""
 
 
 class NonFiniteError(LimelightError, FloatingPointError):

@@ -105,11 +105,10 @@ def _expected_values(call: Call, x: Points, b: Points, examples: Tensor, chosen:
     pairs = torch.unique(examples * b[0].shape[0] + chosen, return_counts=True)
     pair_examples, pair_baselines = pairs[0] // b[0].shape[0], pairs[0] % b[0].shape[0]
     row_examples = torch.cat([torch.arange(count), pair_examples])
-    sources = torch.cat([torch.arange(count), pair_baselines])
-    is_input = torch.arange(row_examples.shape[0]) < count
+    stacked = tuple(torch.cat([p, d[pair_baselines.to(d.device)]]) for p, d in zip(x, b))
 
     def points(rows: Tensor) -> Points:
-        return tuple(torch.where(_column(is_input[rows], p), p[row_examples[rows]], d[sources[rows]]) for p, d in zip(x, b))
+        return tuple(t[rows] for t in stacked)
 
     plan = RowPlan(row_examples, row_examples, torch.ones(row_examples.shape[0], dtype=torch.float64), count, points)
     values = call.run(plan, chunk, grad=False).values
@@ -118,6 +117,3 @@ def _expected_values(call: Call, x: Points, b: Points, examples: Tensor, chosen:
     fb = fb / torch.zeros(count, dtype=torch.float64).index_add_(0, pair_examples, counts)
     return values[:count], fb
 
-
-def _column(mask: Tensor, like: Tensor) -> Tensor:
-    return mask.to(like.device).reshape(-1, *([1] * (like.dim() - 1)))

@@ -2,8 +2,8 @@
 
 Attribution sums the gradients of many rows in one backward pass, which is only right if each
 output row depends on its own input row alone. Three forwards of two rows check that: the same
-batch twice (the forward must be deterministic), then a batch that differs only in its second
-row (the first row's value must not move). Shape errors such as ``[0]`` indexing surface here too.
+batch twice (the forward must be deterministic), then a batch with other rows, far from the first on both
+sides (the first row's value must not move). Shape errors such as ``[0]`` indexing surface here too.
 """
 
 from __future__ import annotations
@@ -23,11 +23,15 @@ def _rows(*points: Points) -> Points:
     return tuple(torch.cat(parts) for parts in zip(*points))
 
 
-def _other_point(inputs: Points, baselines: Points) -> Points:
-    """A point unlike both ``inputs[0]`` and ``baselines[0]``: another example, or a shifted one."""
-    if inputs[0].shape[0] > 1 and any(not torch.equal(x[1:2], x[:1]) for x in inputs):
-        return tuple(x[1:2] for x in inputs)
-    return tuple(x[:1] + 0.5 * (x[:1] - b[:1]) + 0.25 * (x[:1].abs().mean() + 1) for x, b in zip(inputs, baselines))
+def _other_points(inputs: Points, baselines: Points) -> tuple[Points, Points]:
+    """Two points unlike ``inputs[0]`` and ``baselines[0]``, beyond each end of their segment.
+
+    Far points make batch statistics (means, maxima) move even when the first row dominates.
+    """
+    def beyond(sign: float) -> Points:
+        return tuple(x[:1] + sign * (4 * (x[:1] - b[:1]) + x[:1].abs().mean() + 1) for x, b in zip(inputs, baselines))
+
+    return beyond(1.0), beyond(-1.0)
 
 
 def check_forward(space: Space, model: BoundModel, inputs: Points, baselines: Points) -> None:
@@ -43,11 +47,13 @@ def check_forward(space: Space, model: BoundModel, inputs: Points, baselines: Po
             "it is random, so attributions would be too. Put the model in eval mode (dropout off), or pass the model "
             "(or its bound method) as the forward so limelight can do it for you."
         )
-    moved, _ = space.evaluate(model, _rows(first, _other_point(inputs, baselines)), index, grad=False)
+    far, near = _other_points(inputs, baselines)
+    crowd = _rows(pair, far, near)
+    moved, _ = space.evaluate(model, crowd, torch.zeros(4, dtype=torch.long), grad=False)
     if not torch.allclose(once[0], moved[0], rtol=RTOL, atol=ATOL):
         raise BatchDependenceError(
-            f"output row 0 changed from {once[0].item():.6g} to {moved[0].item():.6g} when only row 1 of the batch "
-            "changed: the forward's rows are not independent. limelight evaluates many rows per call and sums their "
+            f"output row 0 changed from {once[0].item():.6g} to {moved[0].item():.6g} when other rows joined the "
+            "batch: the forward's rows are not independent. limelight evaluates many rows per call and sums their "
             "gradients, so a cross-row dependence would mix examples and make results depend on the batch size. "
             "Typical causes: indexing or reducing over the batch (`[0]`, `.mean(0)`, `max` over dim 0) or "
             "batch-norm in training mode. Return one output row per input row and choose the value with target=."
@@ -58,7 +64,7 @@ def measure_row_bytes(space: Space, model: BoundModel, inputs: Points, baselines
     """Bytes autograd saves for a two-row and a three-row evaluation (see ``chunking.rows_for_budget``)."""
     first, base = tuple(x[:1] for x in inputs), tuple(b[:1] for b in baselines)
     two = _rows(first, base)
-    three = _rows(first, base, _other_point(inputs, baselines))
+    three = _rows(first, base, _other_points(inputs, baselines)[0])
     measure = lambda rows: saved_bytes(lambda: space.evaluate(model, rows, torch.zeros(rows[0].shape[0], dtype=torch.long), grad=True))  # noqa: E731
     return measure(two), measure(three)
 
