@@ -15,6 +15,10 @@ with the special tokens and post-processing of the family it imitates:
 Training happens once per configuration (cached as JSON); every call returns a fresh, independent
 tokenizer, so a test may change ``padding_side`` or add tokens without affecting other tests.
 No file or network access is involved.
+
+This module is not called ``tokenizers.py`` on purpose: run with ``tests/text`` on ``sys.path``
+(``python tests/text/x.py``, some pytest import modes), such a file would hide the ``tokenizers``
+package it imports.
 """
 
 from __future__ import annotations

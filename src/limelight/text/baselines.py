@@ -16,12 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import TYPE_CHECKING, Literal, Union
 
 import torch
 
 from limelight.errors import InvalidInputError
 from limelight.text.encoding import Encoding, encode
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 TOKEN_KINDS: tuple[str, ...] = ("pad", "mask", "unk")
 """Baselines that put one of the tokenizer's tokens in place of every content token."""
@@ -89,7 +92,7 @@ class BaselineSpec:
         return self.kind
 
 
-def baseline_ids(tokenizer: object, encoding: Encoding, spec: BaselineSpec) -> tuple[int, ...] | None:
+def baseline_ids(tokenizer: PreTrainedTokenizerBase, encoding: Encoding, spec: BaselineSpec) -> tuple[int, ...] | None:
     """The baseline's input ids for ``encoding`` (same length), or ``None`` for the zero-embedding baseline."""
     if spec.kind == "zero":
         return None
@@ -109,7 +112,7 @@ def baseline_ids(tokenizer: object, encoding: Encoding, spec: BaselineSpec) -> t
     return _text_baseline(tokenizer, encoding, spec)
 
 
-def _token_id(tokenizer: object, kind: str) -> int:
+def _token_id(tokenizer: PreTrainedTokenizerBase, kind: str) -> int:
     token_id = getattr(tokenizer, f"{kind}_token_id", None)
     if token_id is None:
         alternatives = [other for other in TOKEN_KINDS if getattr(tokenizer, f"{other}_token_id", None) is not None]
@@ -120,7 +123,7 @@ def _token_id(tokenizer: object, kind: str) -> int:
     return int(token_id)
 
 
-def _text_baseline(tokenizer: object, encoding: Encoding, spec: BaselineSpec) -> tuple[int, ...]:
+def _text_baseline(tokenizer: PreTrainedTokenizerBase, encoding: Encoding, spec: BaselineSpec) -> tuple[int, ...]:
     if encoding.text_pair is not None and spec.text_pair is None:
         raise InvalidInputError("the input is a text pair, so a text baseline must be a (text, text_pair) tuple")
     if encoding.text_pair is None and spec.text_pair is not None:

@@ -17,10 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 
 from limelight.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 PADDING_SIDES = ("right", "left")
 
@@ -93,18 +97,18 @@ class Encoding:
         )
 
 
-def uses_token_type_ids(tokenizer: object) -> bool:
+def uses_token_type_ids(tokenizer: PreTrainedTokenizerBase) -> bool:
     """Whether the tokenizer feeds ``token_type_ids`` to its model (BERT does, RoBERTa does not)."""
     return "token_type_ids" in getattr(tokenizer, "model_input_names", ())
 
 
-def encode(tokenizer: object, text: str, text_pair: str | None = None) -> Encoding:
+def encode(tokenizer: PreTrainedTokenizerBase, text: str, text_pair: str | None = None) -> Encoding:
     """Tokenise one text, or one ``(text, text_pair)`` pair, without truncation."""
     return encode_batch(tokenizer, [text], None if text_pair is None else [text_pair])[0]
 
 
 def encode_batch(
-    tokenizer: object, texts: Sequence[str], text_pairs: Sequence[str] | None = None
+    tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], text_pairs: Sequence[str] | None = None
 ) -> list[Encoding]:
     """Tokenise many texts (or pairs) in one tokenizer call, without truncation or padding."""
     if not getattr(tokenizer, "is_fast", False):
@@ -117,8 +121,10 @@ def encode_batch(
         _check_strings("text_pairs", text_pairs)
         if len(text_pairs) != len(texts):
             raise InvalidInputError(f"got {len(texts)} texts but {len(text_pairs)} text_pairs; give one pair per text")
+    if not texts:
+        return []
     with_types = uses_token_type_ids(tokenizer)
-    batch = tokenizer(  # type: ignore[operator]
+    batch = tokenizer(
         list(texts),
         None if text_pairs is None else list(text_pairs),
         add_special_tokens=True,
@@ -145,7 +151,7 @@ def encode_batch(
                 text=text,
                 text_pair=text_pair,
                 input_ids=input_ids,
-                tokens=tuple(tokenizer.convert_ids_to_tokens(list(input_ids))),  # type: ignore[attr-defined]
+                tokens=tuple(tokenizer.convert_ids_to_tokens(list(input_ids))),
                 offsets=offsets,
                 special_mask=special,
                 word_ids=tuple(batch.word_ids(row)),
@@ -157,8 +163,11 @@ def encode_batch(
 
 
 def _check_strings(name: str, values: Sequence[str]) -> None:
-    if isinstance(values, str) or not all(isinstance(value, str) for value in values):
-        raise InvalidInputError(f"{name} must be a sequence of str, got {type(values).__name__} with non-str items")
+    if isinstance(values, str):
+        raise InvalidInputError(f"{name} must be a sequence of strings, got one string; wrap it in a list")
+    wrong = [type(value).__name__ for value in values if not isinstance(value, str)]
+    if wrong:
+        raise InvalidInputError(f"{name} must all be strings, got {', '.join(sorted(set(wrong)))}")
 
 
 def _clean_offsets(
@@ -254,7 +263,7 @@ def length_order(encodings: Sequence[Encoding]) -> list[int]:
 
 
 def batch_by_length(
-    tokenizer: object, encodings: Sequence[Encoding], batch_size: int | None = None
+    tokenizer: PreTrainedTokenizerBase, encodings: Sequence[Encoding], batch_size: int | None = None
 ) -> list[PaddedBatch]:
     """Sort encodings by length, cut them into batches of ``batch_size`` (one batch if ``None``), pad each.
 
@@ -268,7 +277,9 @@ def batch_by_length(
     return [_pad_batch(tokenizer, encodings, tuple(order[i : i + size])) for i in range(0, len(order), size)]
 
 
-def _pad_batch(tokenizer: object, encodings: Sequence[Encoding], indices: tuple[int, ...]) -> PaddedBatch:
+def _pad_batch(
+    tokenizer: PreTrainedTokenizerBase, encodings: Sequence[Encoding], indices: tuple[int, ...]
+) -> PaddedBatch:
     chosen = [encodings[index] for index in indices]
     lengths = tuple(len(encoding) for encoding in chosen)
     side = getattr(tokenizer, "padding_side", "right")

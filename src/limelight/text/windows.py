@@ -31,8 +31,8 @@ class Window:
 
     ``indices``: the tokens fed to the model, in order. ``content_start``/``content_end``: the
     range of sliding tokens it holds. ``owned_start``/``owned_end``: the sliding tokens whose
-    stitched score comes from this window. ``char_start``/``char_end``: the text those sliding
-    tokens cover.
+    stitched score comes from this window. ``char_start``/``char_end``: the text its sliding
+    tokens cover (whitespace-only tokens at the edges left out).
     """
 
     indices: tuple[int, ...] = field(repr=False)
@@ -104,17 +104,20 @@ def _sliding_segment(encoding: Encoding) -> int:
 
 
 def _owners(starts: Sequence[int], room: int, count: int) -> np.ndarray:
-    """For each sliding position, the window farthest from a cut (first on ties)."""
-    position = np.arange(count)
+    """For each sliding position, the window farthest from a cut (the earlier one on ties)."""
     far = count + room  # farther than any real distance: a text boundary is no cut
-    distance = np.full((len(starts), count), -1)
+    best = np.full(count, -1)
+    owner = np.zeros(count, dtype=np.int64)
     for k, start in enumerate(starts):
         end = start + room
-        inside = slice(start, end)
-        left = position[inside] - start if start > 0 else np.full(end - start, far)
-        right = end - 1 - position[inside] if end < count else np.full(end - start, far)
-        distance[k, inside] = np.minimum(left, right)
-    return distance.argmax(axis=0)
+        position = np.arange(start, end)
+        left = position - start if start > 0 else np.full(room, far)
+        right = end - 1 - position if end < count else np.full(room, far)
+        distance = np.minimum(left, right)
+        better = distance > best[start:end]
+        best[start:end][better] = distance[better]
+        owner[start:end][better] = k
+    return owner
 
 
 def _window(encoding: Encoding, fixed: tuple[int, ...], first: int, start: int, end: int, owned: np.ndarray) -> Window:
@@ -122,7 +125,7 @@ def _window(encoding: Encoding, fixed: tuple[int, ...], first: int, start: int, 
     before = [index for index in fixed if index < first]
     after = [index for index in fixed if index >= first]
     owned_positions = np.flatnonzero(owned)
-    spans = [encoding.offsets[index] for index in content]
+    spans = [encoding.offsets[index] for index in content if encoding.offsets[index][0] < encoding.offsets[index][1]]
     return Window(
         indices=(*before, *content, *after),
         content_start=content.start,

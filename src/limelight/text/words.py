@@ -138,16 +138,20 @@ def pool(scores: Scores, groups: Sequence[Sequence[int]], method: Pooling = "sum
         values = values.to(torch.get_default_dtype())
     if values.dim() == 0:
         raise InvalidInputError("token scores must have a token dimension, got a scalar")
-    owner = torch.full((values.shape[0],), -1, dtype=torch.long)
+    count = values.shape[0]
+    owners = [-1] * count
     for group, indices in enumerate(groups):
         if len(indices) == 0:
             raise InvalidInputError(f"group {group} is empty; every word needs at least one token")
-        index = torch.as_tensor(list(indices), dtype=torch.long)
-        if index.min() < 0 or index.max() >= values.shape[0]:
-            raise InvalidInputError(f"group {group} names tokens outside 0..{values.shape[0] - 1}: {list(indices)}")
-        if (owner[index] >= 0).any() or index.unique().numel() != index.numel():
-            raise InvalidInputError(f"group {group} shares tokens with another group; groups must be disjoint")
-        owner[index] = group
+        for index in indices:
+            if not 0 <= index < count:
+                raise InvalidInputError(f"group {group} names token {index}, outside 0..{count - 1}")
+            if owners[index] >= 0:
+                raise InvalidInputError(
+                    f"token {index} is in groups {owners[index]} and {group}; groups must be disjoint"
+                )
+            owners[index] = group
+    owner = torch.tensor(owners, dtype=torch.long)
     grouped = owner >= 0
     index, members = owner[grouped], values[grouped]
     shape = (len(groups), *values.shape[1:])

@@ -120,11 +120,12 @@ def legend(scale: ColorScale) -> Markup:
 def _header(explanation: Explanation, level: Level, label: str | None = None) -> Markup:
     summary = summarize(explanation, level)
     facts = [
-        tag("span", tag("span", name, class_="ll-name"), value,
+        tag("span", tag("span", name, class_="ll-name"), " ", value,
             class_="ll-ok" if name == "delta" and summary.converged else None)
         for name, value in summary.items()
     ]  # fmt: skip
-    parts = [tag("div", *([tag("strong", label)] if label else []), *facts, class_="ll-header")]
+    words = ([tag("strong", label)] if label else []) + facts
+    parts = [tag("div", *[part for word in words for part in (word, " ")][:-1], class_="ll-header")]
     if summary.warning:
         parts.append(tag("div", "\N{WARNING SIGN} " + summary.warning, class_="ll-warning", role="alert"))
     return _join(parts)
@@ -229,7 +230,8 @@ def compare_body(
                 content = [visible(cell.before), _piece_html(cell.piece, shared, explanation.quantity), visible(cell.after)]
             tds.append(tag("td", *content, class_=" ".join(classes) or None))
         rows.append(tag("tr", tag("th", _header(explanation, level, label), scope="row"), *tds))
-    return _join([legend(shared), tag("div", tag("table", tag("tbody", *rows)), class_="ll-compare")])
+    note = tag("div", "A bar above a column marks where the rows' words differ.", class_="ll-legend")
+    return _join([legend(shared), note, tag("div", tag("table", tag("tbody", *rows)), class_="ll-compare")])
 
 
 def fragment(body: Markup) -> str:

@@ -45,11 +45,12 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 FONT = "DejaVu Sans Mono"
-_ADVANCE = 0.602  # DejaVu Sans Mono glyph advance, in ems
+_ADVANCE = 0.62  # DejaVu Sans Mono advance is 0.602 em; the rest absorbs hinting at low dpi
 _TEXT_SIZE = 12.0
 _SMALL_SIZE = 8.5
 _MARGIN = 12.0
 _LEGEND_WIDTH = 300.0
+_LEGEND_INDENT = 24.0  # room for the first tick label, centred on the bar's left end
 
 
 def _figure(width_in: float, height_in: float, layout: str | None = None) -> Figure:
@@ -72,7 +73,7 @@ class _Canvas:
     width_chars: int
     ops: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     y: float = _MARGIN
-    right: float = _MARGIN + _LEGEND_WIDTH
+    right: float = _MARGIN + 2 * _LEGEND_INDENT + _LEGEND_WIDTH
 
     @property
     def cell(self) -> float:
@@ -93,11 +94,11 @@ class _Canvas:
         """Colour bar with ticks, scale description and the saturation note."""
         self.wrapped(scale.description, _SMALL_SIZE, color="#333333")
         self.y += 6.0
-        self.ops.append(("bar", dict(x=_MARGIN, y=self.y, width=_LEGEND_WIDTH, height=10.0)))
+        self.ops.append(("bar", dict(x=_MARGIN + _LEGEND_INDENT, y=self.y, width=_LEGEND_WIDTH, height=10.0)))
         self.y += 10.0 + 1.4 * _SMALL_SIZE
         for tick, frac in zip(scale.ticks(), (0.0, 0.25, 0.5, 0.75, 1.0)):
             label = format_score(tick) if tick else "0"
-            self.ops.append(("text", dict(x=_MARGIN + frac * _LEGEND_WIDTH, y=self.y, s=label,
+            self.ops.append(("text", dict(x=_MARGIN + _LEGEND_INDENT + frac * _LEGEND_WIDTH, y=self.y, s=label,
                                           fontsize=_SMALL_SIZE, ha="center", color="#333333")))  # fmt: skip
         self.wrapped("Outlined boxes are saturated: |score| beyond the scale.", _SMALL_SIZE, color="#333333")
         self.y += _SMALL_SIZE
@@ -135,7 +136,7 @@ def _words(canvas: _Canvas, explanation: Explanation, index: int, level: Level, 
                     canvas.text(x, run, _TEXT_SIZE, color=shade.foreground)
                 else:
                     canvas.text(x, run, _TEXT_SIZE, color="#1a1a1a")
-                column += width
+                column += width + (1 if piece.synthetic else 0)
 
 
 def _plain_runs(text: str) -> list[str]:

@@ -1,0 +1,92 @@
+"""The ``limelight`` command: explain texts from the command line.
+
+``limelight explain "The movie was one of those amazing movies"`` prints a coloured word heatmap
+with the prediction, target and convergence delta. Texts come from the arguments, ``--file``
+(one per line) or standard input (``-``, or when nothing else is given and input is piped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .errors import LimelightError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="limelight", description="Explain a text classifier's predictions, word by word.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    explain = commands.add_parser("explain", help="explain texts with a classifier (the embedded demo model by default)")
+    explain.add_argument("texts", nargs="*", help="texts to explain; '-' reads standard input, one text per line")
+    explain.add_argument("--file", help="read texts from this file, one per line")
+    explain.add_argument("--model", help="a local Hugging Face classifier directory (default: the demo model)")
+    explain.add_argument("--target", help="label (name or index) to explain; default: the predicted label")
+    explain.add_argument("--contrast", help="explain target minus this label: why the target rather than this")
+    explain.add_argument("--method", default="integrated_gradients", help="attribution method (default: integrated_gradients)")
+    explain.add_argument("--quantity", default="logit", choices=("logit", "probability", "log_probability"))
+    explain.add_argument("--baseline", default="pad", help="pad, mask, unk, zero, or a custom baseline text")
+    explain.add_argument("--level", default="word", choices=("word", "token"))
+    explain.add_argument("--json", action="store_true", help="print the explanations as JSON instead of a heatmap")
+    explain.add_argument("--html", metavar="FILE", help="also write a self-contained HTML heatmap to FILE")
+    explain.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="show a progress bar")
+    return parser
+
+
+def _read_texts(arguments: argparse.Namespace) -> list[str]:
+    texts = [t for t in arguments.texts if t != "-"]
+    if arguments.file:
+        with open(arguments.file, encoding="utf-8") as handle:
+            texts += [line.rstrip("\n") for line in handle if line.strip()]
+    if "-" in arguments.texts or (not texts and not sys.stdin.isatty()):
+        texts += [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    return texts
+
+
+def _explain(arguments: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from .text.explainer import TextExplainer
+    from .text.explanation import Explanations
+    from .viz import print_terminal, save_html
+
+    texts = _read_texts(arguments)
+    if not texts:
+        print("limelight explain: give at least one text (arguments, --file, or standard input)", file=sys.stderr)
+        return 2
+    if arguments.model:
+        explainer = TextExplainer(arguments.model, method=arguments.method, quantity=arguments.quantity, baseline=arguments.baseline, show_progress=arguments.progress)
+    else:
+        from .demo import demo_model
+
+        model, tokenizer = demo_model()
+        explainer = TextExplainer(model, tokenizer, method=arguments.method, quantity=arguments.quantity, baseline=arguments.baseline, show_progress=arguments.progress)
+    target = _label(arguments.target)
+    explanations = Explanations(explainer.explain(texts, target=target, contrast=_label(arguments.contrast)))
+    if arguments.html:
+        save_html(arguments.html, explanations, level=arguments.level)
+    if arguments.json:
+        print(explanations.to_json(indent=2))
+    else:
+        print_terminal(explanations, level=arguments.level, console=Console())
+        if arguments.html:
+            print(f"wrote {arguments.html}")
+    return 0
+
+
+def _label(value: str | None) -> str | int | None:
+    return int(value) if value is not None and value.isdigit() else value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    arguments = _parser().parse_args(argv)
+    try:
+        return _explain(arguments)
+    except (LimelightError, OSError) as error:
+        print(f"limelight {arguments.command}: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
