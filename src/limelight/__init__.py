@@ -1,7 +1,9 @@
 """limelight: attributions for PyTorch models that are correct by construction.
 
 Engine (any PyTorch forward): :class:`IntegratedGradients`, :class:`LayerIntegratedGradients`,
-:class:`Saliency`, :class:`InputXGradient`, :class:`GradientShap`, :class:`NoiseTunnel`.
+:class:`Saliency`, :class:`InputXGradient`, :class:`GradientShap`, :class:`NoiseTunnel`;
+perturbations: :class:`FeatureAblation`, :class:`Occlusion`, :class:`ShapleyValues`,
+:class:`ShapleyValueSampling`, :class:`KernelShap`, :class:`Lime`.
 Text front end (Hugging Face classifiers): :func:`explain`, :class:`TextExplainer`,
 :func:`demo_model`.
 """
@@ -13,12 +15,18 @@ from typing import Any
 from .engine import (
     Attribution,
     Contrast,
+    FeatureAblation,
     GradientShap,
     InputXGradient,
     IntegratedGradients,
+    KernelShap,
     LayerIntegratedGradients,
+    Lime,
     NoiseTunnel,
+    Occlusion,
     Saliency,
+    ShapleyValues,
+    ShapleyValueSampling,
 )
 from .text.explainer import TextExplainer, explain
 from .text.explanation import Explanation, Explanations
@@ -38,12 +46,18 @@ __all__ = [
     "Contrast",
     "Explanation",
     "Explanations",
+    "FeatureAblation",
     "GradientShap",
     "InputXGradient",
     "IntegratedGradients",
+    "KernelShap",
     "LayerIntegratedGradients",
+    "Lime",
     "NoiseTunnel",
+    "Occlusion",
     "Saliency",
+    "ShapleyValueSampling",
+    "ShapleyValues",
     "TextExplainer",
     "demo_model",
     "explain",

@@ -32,9 +32,14 @@ def hostile() -> list[Explanation]:
     made = [make_explanation(t, [0.4 * (i % 3 - 1) + 0.1 for i in range(len(WORD.findall(t)))]) for t in HOSTILE_TEXTS]
     made.append(
         make_explanation(
-            "plain", [1.0], text_pair=HOSTILE_TEXTS[1], pair_scores=-0.3,
-            labels=(HOSTILE_LABEL, "</th><script>alert(2)</script>"), contrast_label="</th><script>alert(2)</script>",
-            method="<i>ig</i>", quantity="<u>logit</u>",
-        )  # fmt: skip
+            "plain",
+            [1.0],
+            text_pair=HOSTILE_TEXTS[1],
+            pair_scores=-0.3,
+            labels=(HOSTILE_LABEL, "</th><script>alert(2)</script>"),
+            contrast_label="</th><script>alert(2)</script>",
+            method="<i>ig</i>",
+            quantity="<u>logit</u>",
+        )
     )
     return made

@@ -6,10 +6,39 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 VOID = {"meta"}
-ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "div", "section", "span", "strong",
-                "table", "tbody", "tr", "th", "td"}  # fmt: skip
-ALLOWED_ATTRIBUTES = {"lang", "charset", "name", "content", "class", "style", "title", "role", "aria-label",
-                      "scope", "data-index", "data-score", "data-segment"}  # fmt: skip
+ALLOWED_TAGS = {
+    "html",
+    "head",
+    "meta",
+    "title",
+    "style",
+    "body",
+    "h1",
+    "div",
+    "section",
+    "span",
+    "strong",
+    "table",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+}
+ALLOWED_ATTRIBUTES = {
+    "lang",
+    "charset",
+    "name",
+    "content",
+    "class",
+    "style",
+    "title",
+    "role",
+    "aria-label",
+    "scope",
+    "data-index",
+    "data-score",
+    "data-segment",
+}
 
 
 @dataclass

@@ -17,8 +17,14 @@ from limelight.viz.colors import from_hex, readable_text_color
 from tests.viz.builders import HOSTILE_LABEL, WORD
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium: apt-get install -y chromium")
 
@@ -69,8 +75,11 @@ def _assert_inert_and_offline(page, dialogs, requests, path: Path) -> None:
 
 
 def _assert_texts_visible(page, explanations) -> None:
-    shown = [page.inner_text(f'section[data-index="{i}"] .ll-text[data-segment="{s}"]')
-             for i, e in enumerate(explanations) for s in range(1 + (e.text_pair is not None))]  # fmt: skip
+    shown = [
+        page.inner_text(f'section[data-index="{i}"] .ll-text[data-segment="{s}"]')
+        for i, e in enumerate(explanations)
+        for s in range(1 + (e.text_pair is not None))
+    ]
     expected = [t for e in explanations for t in [e.text] + ([e.text_pair] if e.text_pair else [])]
     assert shown == expected
     for chip in page.query_selector_all(".ll-chip"):

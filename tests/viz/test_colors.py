@@ -70,8 +70,9 @@ def test_palette_is_symmetric_in_lightness_and_chroma():
         assert positive[0] == pytest.approx(negative[0], abs=1e-12)
         assert _chroma(positive) == pytest.approx(_chroma(negative), abs=1e-12)
         # and the rendered (8-bit, gamut-mapped) colours agree, measured independently
-        seen_pos, seen_neg = _srgb_to_lab(from_hex(ColorScale(1.0, "").shade(t).background)), _srgb_to_lab(
-            from_hex(ColorScale(1.0, "").shade(-t).background)
+        seen_pos, seen_neg = (
+            _srgb_to_lab(from_hex(ColorScale(1.0, "").shade(t).background)),
+            _srgb_to_lab(from_hex(ColorScale(1.0, "").shade(-t).background)),
         )
         assert seen_pos[0] == pytest.approx(seen_neg[0], abs=0.6)
         assert _chroma(seen_pos) == pytest.approx(_chroma(seen_neg), abs=1.5)
@@ -173,9 +174,15 @@ def test_fixed_scale():
 
 @pytest.mark.parametrize(
     "groups, scale, percentile",
-    [([[1.0]], "global", 99.0), ([[1.0]], -1.0, 99.0), ([[1.0]], math.nan, 99.0), ([[math.nan]], "shared", 99.0),
-     ([[1.0]], "shared", 0.0), ([[1.0]], "shared", 101.0)],
-)  # fmt: skip
+    [
+        ([[1.0]], "global", 99.0),
+        ([[1.0]], -1.0, 99.0),
+        ([[1.0]], math.nan, 99.0),
+        ([[math.nan]], "shared", 99.0),
+        ([[1.0]], "shared", 0.0),
+        ([[1.0]], "shared", 101.0),
+    ],
+)
 def test_bad_scale_options_are_rejected(groups, scale, percentile):
     with pytest.raises(InvalidInputError):
         choose_scales(groups, scale, percentile)

@@ -30,7 +30,7 @@ def test_document_is_valid_self_contained_and_offline(tmp_path, minimal_pair):
     document = path.read_text(encoding="utf-8")
     root, errors, doctype = read(document)
     assert errors == [] and doctype == "DOCTYPE html"
-    assert document.startswith("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
+    assert document.startswith('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">')
     for remote in ("http:", "https:", "//", "url(", "@import", "<script", "<link", "src=", "href="):
         assert remote not in document
     [head] = root.find_all("head")
@@ -86,8 +86,17 @@ def test_header_shows_prediction_target_quantity_method_and_delta_warning(minima
     first, second = root.find_all("section", "ll-record")
     assert "positive (p = 0.99)" in first.all_text()
     header = second.find_all("div", "ll-header")[0].all_text()
-    for fact in ("prediction", "negative (p = 1 - 0.0001)", "target", "positive (p = 0.0001)", "explains", "logit",
-                 "integrated_gradients", "delta", "+0.5"):  # fmt: skip
+    for fact in (
+        "prediction",
+        "negative (p = 1 - 0.0001)",
+        "target",
+        "positive (p = 0.0001)",
+        "explains",
+        "logit",
+        "integrated_gradients",
+        "delta",
+        "+0.5",
+    ):
         assert fact in header
     assert not first.find_all("div", "ll-warning")
     [warning] = second.find_all("div", "ll-warning")
@@ -131,7 +140,10 @@ def test_compare_one_text_under_several_methods_labels_rows_by_method():
 
 
 def test_compare_gives_inserted_words_their_own_column():
-    explanations = [make_explanation("The movie was terrible", [0.1] * 4), make_explanation("The movie was not terrible", [0.1] * 5)]
+    explanations = [
+        make_explanation("The movie was terrible", [0.1] * 4),
+        make_explanation("The movie was not terrible", [0.1] * 5),
+    ]
     (_, first), (_, second) = _table(compare_html(explanations, labels=["a", "b"]))
     assert [td.all_text() for td in first] == ["The", "movie", "was", "", "terrible"]
     assert [td.all_text() for td in second] == ["The", "movie", "was", "not", "terrible"]

@@ -45,7 +45,7 @@ def _box_pixels(path, explanations, gid, **options) -> tuple[np.ndarray, np.ndar
     left, right = int(np.ceil(box.x0)), int(np.floor(box.x1))
     top, bottom = height - int(np.floor(box.y1)), height - int(np.ceil(box.y0))
     inside = image[top + 3 : bottom - 3, left + 3 : right - 3].reshape(-1, 3)
-    border = np.concatenate([image[top : bottom, left], image[top : bottom, right - 1]])
+    border = np.concatenate([image[top:bottom, left], image[top:bottom, right - 1]])
     return inside, border
 
 
@@ -123,7 +123,13 @@ def test_convergence_plot_marks_points_above_tolerance():
 
 @pytest.mark.parametrize(
     "steps, deltas, tolerance",
-    [([], [], None), ([1, 2], [0.1], None), ([0, 2], [0.1, 0.2], None), ([1], [float("nan")], None), ([1], [1.0], -1.0)],
+    [
+        ([], [], None),
+        ([1, 2], [0.1], None),
+        ([0, 2], [0.1, 0.2], None),
+        ([1], [float("nan")], None),
+        ([1], [1.0], -1.0),
+    ],
 )
 def test_convergence_plot_rejects_bad_input(steps, deltas, tolerance):
     with pytest.raises(InvalidInputError):

@@ -65,14 +65,23 @@ def test_bad_level_and_bad_inputs_are_rejected():
         as_explanation_list([])
     with pytest.raises(InvalidInputError, match="str"):
         as_explanation_list(["not an explanation"])  # type: ignore[list-item]
+    with pytest.raises(InvalidInputError, match="int"):
+        as_explanation_list(3)  # type: ignore[arg-type]
     assert as_explanation_list(explanation) == [explanation]
 
 
 @pytest.mark.parametrize(
     "p, shown",
-    [(0.99, "0.99"), (0.0001, "0.0001"), (0.5, "0.5"), (0.123456, "0.123"), (1.234e-7, "1.23e-07"),
-     (0.9999995, "1 - 5e-07"), (1.0, "1")],
-)  # fmt: skip
+    [
+        (0.99, "0.99"),
+        (0.0001, "0.0001"),
+        (0.5, "0.5"),
+        (0.123456, "0.123"),
+        (1.234e-7, "1.23e-07"),
+        (0.9999995, "1 - 5e-07"),
+        (1.0, "1"),
+    ],
+)
 def test_probabilities_keep_the_digits_that_matter(p, shown):
     assert format_probability(p) == shown
 
@@ -107,6 +116,7 @@ def test_visible_writes_control_and_bidi_characters_out():
     assert visible("a\x1b[2Jb") == "a\\x1b[2Jb"
     assert visible("abc\u202edef") == "abc\\u202edef"
     assert visible("line\nnext\tcol é 日本") == "line\nnext\tcol é 日本"
+    assert visible("crlf\r\nlone\rcr") == "crlf\r\nlone\\rcr"
 
 
 def test_align_minimal_pair_word_for_word():

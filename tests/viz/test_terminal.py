@@ -35,13 +35,14 @@ def test_header_shows_facts_and_a_warning_only_when_not_converged(minimal_pair):
     console = _console()
     console.print(render_terminal(minimal_pair))
     lines = console.export_text().splitlines()
-    headers = [line for line in lines if line.startswith("prediction:")]
+    headers = [i for i, line in enumerate(lines) if line.startswith("prediction:")]
     assert len(headers) == 2
+    first = lines[headers[0]] + lines[headers[0] + 1]
     for fact in ("target:", "explains: logit", "method: integrated_gradients", "delta: +1e-05"):
-        assert fact in headers[0]
-    assert "negative (p = 1 - 0.0001)" in headers[1] and "positive (p = 0.0001)" in headers[1]
-    warnings = [line for line in lines if "not converged" in line]
-    assert len(warnings) == 1 and lines.index(warnings[0]) > lines.index(headers[1])
+        assert fact in first
+    assert "negative (p = 1 - 0.0001)" in lines[headers[1]] and "positive (p = 0.0001)" in lines[headers[1]]
+    warnings = [i for i, line in enumerate(lines) if "not converged" in line]
+    assert len(warnings) == 1 and warnings[0] > headers[1]
 
 
 def test_per_text_scale_is_labelled_per_record(minimal_pair):

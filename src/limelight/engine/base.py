@@ -16,14 +16,15 @@ from torch import Tensor, nn
 
 from ..errors import InvalidInputError
 from .accumulate import Accumulated, RowPlan, accumulate
-from .chunking import DEFAULT_MEMORY_BUDGET, check_batch_size, parse_bytes, rows_for_budget
+from .binding import bind_model, check_forward_spec, chunk_limits
+from .chunking import rows_for_budget
 from .forward import OutputSpec, eval_mode, find_modules
 from .guards import check_forward, measure_row_bytes
-from .inputs import BaselineSpec, Inputs, as_tuple, make_forward_args, resolve_baselines
-from .result import Attribution
+from .inputs import BaselineSpec, Inputs, as_tuple, resolve_baselines
 from .model import BoundModel
+from .result import Attribution
 from .spaces import InputSpace, LayerSpace, Points, Space
-from .targets import TargetSpec, resolve_target
+from .targets import TargetSpec
 
 
 @dataclass(frozen=True)
@@ -87,12 +88,9 @@ class GradientMethod:
         eval_mode: bool = True,
         check_forward: bool = True,
     ) -> None:
-        if not callable(forward):
-            raise InvalidInputError(f"forward must be a model or a callable, got {type(forward).__name__}")
+        check_forward_spec(forward, output)
         if layer is not None and not isinstance(layer, nn.Module):
             raise InvalidInputError(f"layer must be a torch.nn.Module, got {type(layer).__name__}")
-        if not (isinstance(output, str) or callable(output)):
-            raise InvalidInputError(f"output must be a key such as 'logits' or a callable, got {output!r}")
         self.forward = forward
         self.layer = layer
         self.attribute_to_layer_input = attribute_to_layer_input
@@ -111,13 +109,11 @@ class GradientMethod:
         memory_budget: int | str | None,
     ) -> Iterator[Call]:
         """Validate the common arguments and hold the model in eval mode for the call."""
-        check_batch_size(internal_batch_size)
-        n = inputs[0].shape[0]
-        model = BoundModel(self.forward, self.output, make_forward_args(additional_forward_args, forward_kwargs, n), resolve_target(target, n))
+        budget = chunk_limits(internal_batch_size, memory_budget)
+        model = bind_model(self.forward, self.output, inputs[0].shape[0], target, additional_forward_args, forward_kwargs)
         space: Space = InputSpace() if self.layer is None else LayerSpace(self.layer, inputs, self.attribute_to_layer_input)
         if self.layer is None:
             _require_float(inputs)
-        budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else parse_bytes(memory_budget)
         modules = find_modules(self.forward) + ([self.layer] if self.layer is not None else [])
         with eval_mode(modules, self.eval_mode):
             yield Call(model, space, inputs, internal_batch_size, budget, self.check_forward)

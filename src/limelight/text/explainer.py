@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, Union
 
 import torch
@@ -135,9 +136,11 @@ class TextExplainer:
         items = [texts] if single else list(texts)
         pairs = None if text_pairs is None else ([text_pairs] if isinstance(text_pairs, str) else list(text_pairs))
         encodings = encode_batch(self.tokenizer, items, pairs)
+        if not encodings:
+            return Explanations()
         plans = [plan_windows(e, self.max_length, self.window_overlap) for e in encodings]
         units = [unit for t, (e, plan) in enumerate(zip(encodings, plans)) for unit in self._units(t, e, plan)]
-        batches = batch_by_length(self.tokenizer, [u.encoding for u in units], self.batch_size)
+        batches = batch_by_length(_right_padding(self.tokenizer), [u.encoding for u in units], self.batch_size)
         logits = self._predict(units, batches)
         names = self.labels
         targets = _per_text_targets(target, len(items), names, logits)
@@ -292,6 +295,19 @@ def _model_max_length(model: nn.Module, tokenizer: Any) -> int:
         offset = (config.pad_token_id or 0) + 1 if getattr(config, "model_type", "") in ("roberta", "xlm-roberta", "camembert") else 0
         limits.append(positions - offset)
     return min(limits) if limits else 512
+
+
+def _right_padding(tokenizer: Any) -> Any:
+    """The tokenizer's pad values, always padding on the right.
+
+    A plain forward numbers positions from the first column, so left padding would shift every
+    position of a shorter text and change its result (the model was never given position ids).
+    """
+    return SimpleNamespace(
+        pad_token_id=tokenizer.pad_token_id,
+        pad_token_type_id=getattr(tokenizer, "pad_token_type_id", 0),
+        padding_side="right",
+    )
 
 
 def _first(attributions: Any) -> Tensor:

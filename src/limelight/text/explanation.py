@@ -14,8 +14,7 @@ from typing import Any
 
 FORMAT_VERSION = 1
 
-ABSOLUTE_TOLERANCE = 1e-4
-"""Absolute floor added to ``tolerance * |f(x) - f(baseline)|`` when judging convergence."""
+from ..engine.convergence import ABSOLUTE_TOLERANCE
 
 
 @dataclass(frozen=True)
@@ -78,12 +77,17 @@ class Explanation:
         return [(span.text, span.score) for span in self.token_spans]
 
     @property
-    def converged(self) -> bool | None:
-        """Whether ``|delta|`` is within the tolerance; ``None`` when there is no delta or tolerance."""
-        if self.delta is None or self.tolerance is None:
+    def delta_bound(self) -> float | None:
+        """The largest ``|delta|`` that counts as converged: ``tolerance * |f(x) - f(b)|`` plus a small floor."""
+        if self.tolerance is None:
             return None
-        scale = abs((self.target_value or 0.0) - (self.baseline_value or 0.0))
-        return abs(self.delta) <= self.tolerance * scale + ABSOLUTE_TOLERANCE
+        return self.tolerance * abs((self.target_value or 0.0) - (self.baseline_value or 0.0)) + ABSOLUTE_TOLERANCE
+
+    @property
+    def converged(self) -> bool | None:
+        """Whether ``|delta|`` is within :attr:`delta_bound`; ``None`` when there is no delta or tolerance."""
+        bound = self.delta_bound
+        return None if self.delta is None or bound is None else abs(self.delta) <= bound
 
     @property
     def predicted_probability(self) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from limelight.errors import InvalidInputError
@@ -74,7 +74,9 @@ def tag(name: str, *children: object, **attributes: object) -> Markup:
     ``data_score`` becomes ``data-score``; ``None`` values are left out.
     """
     attrs = "".join(
-        f' {key.rstrip("_").replace("_", "-")}="{escape(value)}"' for key, value in attributes.items() if value is not None
+        f' {key.rstrip("_").replace("_", "-")}="{escape(value)}"'
+        for key, value in attributes.items()
+        if value is not None
     )
     return Markup(f"<{name}{attrs}>" + "".join(escape(child) for child in children) + f"</{name}>")
 
@@ -95,8 +97,15 @@ def _piece_html(piece: Piece, scale: ColorScale, quantity: str) -> Markup:
         style += f";box-shadow:inset 0 0 0 2px {SATURATION_MARK}"
         tooltip += f"; saturated: beyond the colour scale ±{scale.limit:.3g}"
     classes = "ll-chip" + (" ll-special" if piece.synthetic else "") + (" ll-saturated" if shade.saturated else "")
-    return tag("span", visible(piece.text), class_=classes, style=style, title=tooltip,
-               data_index=piece.index, data_score=exact_score(score))  # fmt: skip
+    return tag(
+        "span",
+        visible(piece.text),
+        class_=classes,
+        style=style,
+        title=tooltip,
+        data_index=piece.index,
+        data_score=exact_score(score),
+    )
 
 
 def legend(scale: ColorScale) -> Markup:
@@ -109,21 +118,33 @@ def legend(scale: ColorScale) -> Markup:
     return tag(
         "div",
         tag("div", scale.description),
-        tag("div", class_="ll-bar", style=f"background:linear-gradient(to right, {stops})", role="img",
-            aria_label=f"colour bar from {-scale.limit:.3g} (blue) through 0 (white) to {scale.limit:.3g} (orange)"),
+        tag(
+            "div",
+            class_="ll-bar",
+            style=f"background:linear-gradient(to right, {stops})",
+            role="img",
+            aria_label=f"colour bar from {-scale.limit:.3g} (blue) through 0 (white) to {scale.limit:.3g} (orange)",
+        ),
         tag("div", *ticks, class_="ll-ticks"),
-        tag("div", "Outlined words are saturated: their |score| is beyond the scale. Hover a word for its exact score."),
+        tag(
+            "div", "Outlined words are saturated: their |score| is beyond the scale. Hover a word for its exact score."
+        ),
         class_="ll-legend",
-    )  # fmt: skip
+    )
 
 
 def _header(explanation: Explanation, level: Level, label: str | None = None) -> Markup:
     summary = summarize(explanation, level)
     facts = [
-        tag("span", tag("span", name, class_="ll-name"), " ", value,
-            class_="ll-ok" if name == "delta" and summary.converged else None)
+        tag(
+            "span",
+            tag("span", name, class_="ll-name"),
+            " ",
+            value,
+            class_="ll-ok" if name == "delta" and summary.converged else None,
+        )
         for name, value in summary.items()
-    ]  # fmt: skip
+    ]
     words = ([tag("strong", label)] if label else []) + facts
     parts = [tag("div", *[part for word in words for part in (word, " ")][:-1], class_="ll-header")]
     if summary.warning:
@@ -133,13 +154,22 @@ def _header(explanation: Explanation, level: Level, label: str | None = None) ->
 
 def _record(explanation: Explanation, index: int, level: Level, scale: ColorScale, show_legend: bool) -> Markup:
     texts = [
-        tag("div", *[_piece_html(p, scale, explanation.quantity) for p in segment], class_="ll-text", data_segment=number)
+        tag(
+            "div",
+            *[_piece_html(p, scale, explanation.quantity) for p in segment],
+            class_="ll-text",
+            data_segment=number,
+        )
         for number, segment in enumerate(pieces(explanation, level))
     ]
     return tag(
-        "section", _header(explanation, level), *texts, *([legend(scale)] if show_legend else []),
-        class_="ll-record", data_index=index,
-    )  # fmt: skip
+        "section",
+        _header(explanation, level),
+        *texts,
+        *([legend(scale)] if show_legend else []),
+        class_="ll-record",
+        data_index=index,
+    )
 
 
 def records_body(
@@ -175,7 +205,7 @@ def _cells(explanation: Explanation, level: Level) -> list[_Cell]:
                 cells.append(_Cell(piece, segment_number, before=pending))
                 pending = ""
             elif len(cells) > first:
-                cells[-1] = _Cell(cells[-1].piece, segment_number, cells[-1].before, cells[-1].after + piece.text.strip())
+                cells[-1] = replace(cells[-1], after=cells[-1].after + piece.text.strip())
             else:
                 pending += piece.text.strip()
         if pending:  # a segment with plain text but no scored piece still shows its text
@@ -212,7 +242,10 @@ def compare_body(
     rows_cells = [_cells(e, level) for e in items]
     columns = align([[(c.segment, c.piece.text.casefold()) for c in cells] for cells in rows_cells])
     keys = [
-        {(cells[i].segment, cells[i].piece.text.casefold()) if i is not None else None for cells, i in zip(rows_cells, col)}
+        {
+            (cells[i].segment, cells[i].piece.text.casefold()) if i is not None else None
+            for cells, i in zip(rows_cells, col)
+        }
         for col in zip(*columns)
     ]
     rows = []
@@ -227,7 +260,11 @@ def compare_body(
                 if cell.segment != previous_segment:
                     classes.append("ll-pair-start")
                 previous_segment = cell.segment
-                content = [visible(cell.before), _piece_html(cell.piece, shared, explanation.quantity), visible(cell.after)]
+                content = [
+                    visible(cell.before),
+                    _piece_html(cell.piece, shared, explanation.quantity),
+                    visible(cell.after),
+                ]
             tds.append(tag("td", *content, class_=" ".join(classes) or None))
         rows.append(tag("tr", tag("th", _header(explanation, level, label), scope="row"), *tds))
     note = tag("div", "A bar above a column marks where the rows' words differ.", class_="ll-legend")

@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from limelight.errors import InvalidInputError
 from limelight.text.explanation import Explanation
@@ -53,7 +53,7 @@ _LEGEND_WIDTH = 300.0
 _LEGEND_INDENT = 24.0  # room for the first tick label, centred on the bar's left end
 
 
-def _figure(width_in: float, height_in: float, layout: str | None = None) -> Figure:
+def _figure(width_in: float, height_in: float, layout: Literal["constrained"] | None = None) -> Figure:
     try:
         from matplotlib.figure import Figure
     except ImportError as error:  # pragma: no cover - depends on the environment
@@ -98,8 +98,7 @@ class _Canvas:
         self.y += 10.0 + 1.4 * _SMALL_SIZE
         for tick, frac in zip(scale.ticks(), (0.0, 0.25, 0.5, 0.75, 1.0)):
             label = format_score(tick) if tick else "0"
-            self.ops.append(("text", dict(x=_MARGIN + _LEGEND_INDENT + frac * _LEGEND_WIDTH, y=self.y, s=label,
-                                          fontsize=_SMALL_SIZE, ha="center", color="#333333")))  # fmt: skip
+            self.text(_MARGIN + _LEGEND_INDENT + frac * _LEGEND_WIDTH, label, _SMALL_SIZE, ha="center", color="#333333")
         self.wrapped("Outlined boxes are saturated: |score| beyond the scale.", _SMALL_SIZE, color="#333333")
         self.y += _SMALL_SIZE
 
@@ -127,12 +126,21 @@ def _words(canvas: _Canvas, explanation: Explanation, index: int, level: Level, 
                 x = _MARGIN + column * canvas.cell
                 if piece.span is not None:
                     shade = scale.shade(piece.span.score)
-                    canvas.ops.append(("rect", dict(
-                        x=x - 1.5, y=canvas.y - 0.75 * _TEXT_SIZE, width=width * canvas.cell + 3.0,
-                        height=1.5 * _TEXT_SIZE, facecolor=shade.background,
-                        edgecolor=SATURATION_MARK if shade.saturated else "none",
-                        linewidth=1.5 if shade.saturated else 0.0, gid=f"span-{index}-{piece.index}",
-                    )))  # fmt: skip
+                    canvas.ops.append(
+                        (
+                            "rect",
+                            dict(
+                                x=x - 1.5,
+                                y=canvas.y - 0.75 * _TEXT_SIZE,
+                                width=width * canvas.cell + 3.0,
+                                height=1.5 * _TEXT_SIZE,
+                                facecolor=shade.background,
+                                edgecolor=SATURATION_MARK if shade.saturated else "none",
+                                linewidth=1.5 if shade.saturated else 0.0,
+                                gid=f"span-{index}-{piece.index}",
+                            ),
+                        )
+                    )
                     canvas.text(x, run, _TEXT_SIZE, color=shade.foreground)
                 else:
                     canvas.text(x, run, _TEXT_SIZE, color="#1a1a1a")
@@ -159,13 +167,22 @@ def _replay(canvas: _Canvas) -> Figure:
         elif kind == "bar":
             ramp = [[diverging_rgb(2.0 * i / 255 - 1.0) for i in range(256)]]
             left, top = op["x"], op["y"]
-            ax.imshow(ramp, extent=(left, left + op["width"], top + op["height"], top), aspect="auto",
-                      interpolation="nearest")  # fmt: skip
-            ax.add_patch(Rectangle((left, top), op["width"], op["height"], fill=False, edgecolor="#888888",
-                                   linewidth=0.8))  # fmt: skip
+            ax.imshow(
+                ramp, extent=(left, left + op["width"], top + op["height"], top), aspect="auto", interpolation="nearest"
+            )
+            ax.add_patch(
+                Rectangle((left, top), op["width"], op["height"], fill=False, edgecolor="#888888", linewidth=0.8)
+            )
         else:
-            ax.text(op.pop("x"), op.pop("y"), op.pop("s"), va="center", family=FONT, parse_math=False,
-                    **{"ha": "left", **op})  # fmt: skip
+            ax.text(
+                op.pop("x"),
+                op.pop("y"),
+                op.pop("s"),
+                va="center",
+                family=FONT,
+                parse_math=False,
+                **{"ha": "left", **op},
+            )
     ax.set_xlim(0.0, width)
     ax.set_ylim(height, 0.0)
     return fig
@@ -188,9 +205,10 @@ def plot_heatmap(
     canvas = _Canvas(width_chars)
     for index, (explanation, record_scale) in enumerate(zip(items, scales)):
         summary = summarize(explanation, level)
-        canvas.wrapped(
-            "   ".join(f"{name}: {visible(value)}" for name, value in summary.items()), _SMALL_SIZE, color="#333333"
-        )
+        for line in summary.lines():
+            canvas.wrapped(
+                "   ".join(f"{name}: {visible(value)}" for name, value in line), _SMALL_SIZE, color="#333333"
+            )
         if summary.warning:
             canvas.wrapped("WARNING: " + summary.warning, _SMALL_SIZE, color="#8a3b00", fontweight="bold")
         _words(canvas, explanation, index, level, record_scale)
@@ -246,20 +264,39 @@ def plot_top_words(
         shade = scale.shade(span.score)
         ax.barh(row, span.score, color=shade.background, edgecolor=SATURATION_MARK if shade.saturated else "none")
         side = -1.0 if span.score > 0 else 1.0
-        ax.text(side * 0.02 * extent, row, visible(span.text), ha="right" if side < 0 else "left", va="center",
-                family=FONT, fontsize=10, parse_math=False)  # fmt: skip
-        ax.text(span.score - side * 0.02 * extent, row, format_score(span.score), ha="left" if side < 0 else "right",
-                va="center", family=FONT, fontsize=8, color="#333333")  # fmt: skip
+        ax.text(
+            side * 0.02 * extent,
+            row,
+            visible(span.text),
+            ha="right" if side < 0 else "left",
+            va="center",
+            family=FONT,
+            fontsize=10,
+            parse_math=False,
+        )
+        ax.text(
+            span.score - side * 0.02 * extent,
+            row,
+            format_score(span.score),
+            ha="left" if side < 0 else "right",
+            va="center",
+            family=FONT,
+            fontsize=8,
+            color="#333333",
+        )
     ax.axvline(0.0, color="#555555", linewidth=0.8)
     ax.set_xlim(-1.6 * extent, 1.6 * extent)
     ax.set_ylim(rows - 0.5, -0.5)
     ax.set_yticks([])
-    for side in ("top", "right", "left"):
-        ax.spines[side].set_visible(False)
+    for spine in ("top", "right", "left"):
+        ax.spines[spine].set_visible(False)
     summary = summarize(explanation, level)
-    ax.set_xlabel(visible(f"attribution to {explanation.quantity} (target {explanation.target_label})"), parse_math=False)
-    ax.set_title(visible(f"Top {level}s: {summary.prediction}; {explanation.method}"), fontsize=10, loc="left",
-                 parse_math=False)  # fmt: skip
+    ax.set_xlabel(
+        visible(f"attribution to {explanation.quantity} (target {explanation.target_label})"), parse_math=False
+    )
+    ax.set_title(
+        visible(f"Top {level}s: {summary.prediction}; {explanation.method}"), fontsize=10, loc="left", parse_math=False
+    )
     if not chosen:
         ax.text(0.0, 0.0, "all scores are zero", ha="center", va="center")
     return fig
@@ -293,6 +330,9 @@ def plot_convergence(
     colors = [POSITIVE_EXTREME if a else NEGATIVE_EXTREME for a in above]
     ax.scatter(steps_list, errors, c=colors, zorder=2, edgecolors="black", linewidths=0.5)
     ax.set_xscale("log")
+    if len(set(steps_list)) <= 12:
+        ax.set_xticks(sorted(set(steps_list)), [str(s) for s in sorted(set(steps_list))])
+        ax.minorticks_off()
     positive = [e for e in errors if e > 0] + ([tolerance] if tolerance else [])
     if positive and min(errors) > 0:
         ax.set_yscale("log")

@@ -11,20 +11,23 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal
 
 from limelight.errors import InvalidInputError
-from limelight.viz.colors import ColorScale, choose_scales
 from limelight.text.explanation import Explanation, Span
+from limelight.viz.colors import ColorScale, choose_scales
 
 Level = Literal["word", "token"]
-ExplanationsLike = Union[Explanation, Iterable[Explanation]]
+ExplanationsLike = Explanation | Iterable[Explanation]
 
 _KEPT_CONTROLS = {"\n", "\t"}
+_BIDI_CONTROLS = {"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI", "LRM", "RLM", "ALM"}
 
 
 def as_explanation_list(explanations: ExplanationsLike) -> list[Explanation]:
     """Accept one explanation or an iterable of them; reject anything else and empty input."""
+    if not isinstance(explanations, (Explanation, Iterable)):
+        raise InvalidInputError(f"views take an Explanation or a list of them, got {type(explanations).__name__}")
     items = [explanations] if isinstance(explanations, Explanation) else list(explanations)
     if not items:
         raise InvalidInputError("nothing to show: pass at least one Explanation")
@@ -47,14 +50,13 @@ def visible(text: str) -> str:
     """``text`` with control and bidirectional-override characters written as ``\\xNN``/``\\uNNNN``.
 
     Such characters would otherwise be invisible, move the cursor in a terminal, or reorder
-    the text shown around them; newlines and tabs are kept.
+    the text shown around them; newlines (``\n`` and ``\r\n``) and tabs are kept.
     """
     out = []
-    for char in text:
-        category = unicodedata.category(char)
-        hidden = (category == "Cc" and char not in _KEPT_CONTROLS) or unicodedata.bidirectional(char) in {
-            "LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI", "LRM", "RLM", "ALM",
-        }  # fmt: skip
+    for position, char in enumerate(text):
+        line_end = char == "\r" and text[position + 1 : position + 2] == "\n"
+        hidden = unicodedata.category(char) == "Cc" and char not in _KEPT_CONTROLS and not line_end
+        hidden = hidden or unicodedata.bidirectional(char) in _BIDI_CONTROLS
         out.append(char.encode("unicode_escape").decode("ascii") if hidden else char)
     return "".join(out)
 
@@ -161,6 +163,11 @@ class Summary:
             ("delta", self.delta),
         ]
 
+    def lines(self) -> list[list[tuple[str, str]]]:
+        """:meth:`items` in two lines: what is predicted and explained, then how well."""
+        items = self.items()
+        return [items[:3], items[3:]]
+
 
 def summarize(explanation: Explanation, level: Level = "word") -> Summary:
     """The header facts of one explanation: what was predicted, what is explained, and how well."""
@@ -178,7 +185,8 @@ def summarize(explanation: Explanation, level: Level = "word") -> Summary:
             f" = {explanation.target_value:.4g} (input) vs {explanation.baseline_value:.4g}"
             f" ({explanation.baseline} baseline)"
         )
-    method = explanation.method + (f", {explanation.n_steps} steps" if explanation.n_steps is not None else "")
+    steps = explanation.n_steps
+    method = explanation.method + ("" if steps is None else f", {steps} step{'' if steps == 1 else 's'}")
     method += f", {level} level"
     converged = explanation.converged
     warning = None

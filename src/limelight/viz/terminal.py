@@ -41,11 +41,15 @@ def legend_text(scale: ColorScale) -> Text:
 
 def _record(explanation: Explanation, level: Level, scale: ColorScale) -> list[Text]:
     summary = summarize(explanation, level)
-    header = Text()
-    for name, value in summary.items():
-        header.append(f"{name}: ", Style(bold=True))
-        header.append(visible(value) + "   ", Style(color="green") if name == "delta" and summary.converged else None)
-    lines = [header]
+    lines = []
+    for line in summary.lines():
+        header = Text()
+        for name, value in line:
+            header.append(f"{name}: ", Style(bold=True))
+            header.append(
+                visible(value) + "   ", Style(color="green") if name == "delta" and summary.converged else None
+            )
+        lines.append(header)
     if summary.warning:
         lines.append(Text("\N{WARNING SIGN} " + summary.warning, _WARNING_STYLE))
     for segment in pieces(explanation, level):
@@ -57,7 +61,9 @@ def _record(explanation: Explanation, level: Level, scale: ColorScale) -> list[T
             shade = scale.shade(piece.span.score)
             body.append(
                 visible(piece.text),
-                Style(color=shade.foreground, bgcolor=shade.background, bold=shade.saturated, underline=shade.saturated),
+                Style(
+                    color=shade.foreground, bgcolor=shade.background, bold=shade.saturated, underline=shade.saturated
+                ),
             )
         lines.append(body)
     return lines
@@ -92,4 +98,3 @@ def print_terminal(
 ) -> None:
     """Print explanations as coloured words to ``console`` (default: a new stdout console)."""
     (console or Console()).print(render_terminal(explanations, level, scale, percentile))
-

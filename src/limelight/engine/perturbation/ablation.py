@@ -1,0 +1,67 @@
+"""Feature ablation (leave one out): the drop of the output when one feature is removed.
+
+``score_j = f(x) - f(x without feature j)``: one forward row per feature plus the input itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ..inputs import BaselineSpec, Inputs
+from ..result import Attribution
+from ..targets import TargetSpec
+from .evaluator import CoalitionEvaluator
+from .features import FeatureMask
+from .method import PerturbationMethod, Scores, positions_in_groups
+from .perturbers import Perturber
+
+
+class FeatureAblation(PerturbationMethod):
+    """Leave-one-out: each feature's score is how much the output falls when it alone is removed.
+
+    Removed features take the baseline's values (or whatever ``perturber`` does). Every element of
+    a feature gets the feature's score. ``input_values`` is ``f(x)``.
+    """
+
+    name = "feature_ablation"
+
+    def attribute(
+        self,
+        inputs: Inputs,
+        baselines: BaselineSpec = None,
+        target: TargetSpec = None,
+        *,
+        feature_mask: FeatureMask = None,
+        perturber: Perturber | None = None,
+        additional_forward_args: Any = None,
+        forward_kwargs: Mapping[str, Any] | None = None,
+        internal_batch_size: int | None = None,
+        memory_budget: int | str | None = None,
+        show_progress: bool | None = None,
+    ) -> Attribution:
+        """Score every feature of ``inputs`` by ablating it alone (see :class:`PerturbationMethod`)."""
+        return self._run(
+            inputs, baselines, target, {}, feature_mask=feature_mask, perturber=perturber,
+            additional_forward_args=additional_forward_args, forward_kwargs=forward_kwargs,
+            internal_batch_size=internal_batch_size, memory_budget=memory_budget, show_progress=show_progress,
+        )
+
+    def _scores(self, evaluator: CoalitionEvaluator, options: dict[str, Any]) -> Scores:
+        counts, width = evaluator.features.counts, evaluator.features.width
+        examples = torch.arange(counts.shape[0]).repeat_interleave(counts + 1)
+        removed = positions_in_groups(counts + 1) - 1  # -1: the input itself
+
+        def coalitions(rows: Tensor) -> Tensor:
+            column = torch.where(removed[rows] < 0, width, removed[rows])[:, None]
+            return torch.ones((rows.shape[0], width + 1), dtype=torch.bool).scatter_(1, column, False)[:, :width]
+
+        values = evaluator.lazy(examples, coalitions)
+        whole = removed < 0
+        fx = values[whole]
+        scores = torch.zeros((counts.shape[0], width), dtype=torch.float64)
+        scores[examples[~whole], removed[~whole]] = values[~whole] - fx[examples[~whole]]
+        return Scores(scores, input_values=fx)

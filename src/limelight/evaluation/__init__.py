@@ -1,0 +1,88 @@
+"""Evaluation: which explanation to trust, for this model and these texts.
+
+:func:`compare` explains texts with several methods and scores every explanation with metrics
+defined precisely in their modules: faithfulness (:mod:`.faithfulness`: comprehensiveness,
+sufficiency, AOPC, deletion/insertion curves, leave-one-out agreement, completeness error),
+robustness (:mod:`.robustness`: infidelity, max-sensitivity), plausibility against human rationales
+(:mod:`.plausibility`, loaders in :mod:`.rationales`), sanity checks (:mod:`.sanity`) and agreement
+between methods (:mod:`.agreement`), summarised with bootstrap intervals (:mod:`.bootstrap`).
+"""
+
+from __future__ import annotations
+
+from .agreement import Agreement, agreement
+from .bootstrap import Estimate
+from .compare import Comparison, MethodResult, compare
+from .erasure import FILLS, Perturbation, Subject, WordEraser, keep_only
+from .explainers import Explainer, MethodExplainer
+from .faithfulness import (
+    ERASER_FRACTIONS,
+    Curve,
+    aopc,
+    completeness_error,
+    comprehensiveness,
+    deletion_curves,
+    insertion_curves,
+    leave_one_out,
+    leave_one_out_tau,
+    sufficiency,
+)
+from .metrics import DEFAULT_METRICS, METRICS, Metric
+from .objective import Objective
+from .plausibility import average_precision, f1_at_k, iou_at_k, plausibility, rationale_mask
+from .ranking import kendall_tau, rank_order, spearman
+from .rationales import Rationale, load_sst_rationales, load_toxic_spans
+from .robustness import infidelity, max_sensitivity
+from .sanity import Block, DataRandomisation, RandomisationCurve, cascading_randomisation, data_randomisation, randomisation_blocks
+from .tiny_classifier import BagOfEmbeddings, train_bag_of_embeddings
+
+__all__ = [
+    "DEFAULT_METRICS",
+    "ERASER_FRACTIONS",
+    "FILLS",
+    "METRICS",
+    "Agreement",
+    "BagOfEmbeddings",
+    "Block",
+    "Comparison",
+    "Curve",
+    "DataRandomisation",
+    "Estimate",
+    "Explainer",
+    "MethodExplainer",
+    "MethodResult",
+    "Metric",
+    "Objective",
+    "Perturbation",
+    "RandomisationCurve",
+    "Rationale",
+    "Subject",
+    "WordEraser",
+    "agreement",
+    "aopc",
+    "average_precision",
+    "cascading_randomisation",
+    "compare",
+    "completeness_error",
+    "comprehensiveness",
+    "data_randomisation",
+    "deletion_curves",
+    "f1_at_k",
+    "infidelity",
+    "insertion_curves",
+    "iou_at_k",
+    "keep_only",
+    "kendall_tau",
+    "leave_one_out",
+    "leave_one_out_tau",
+    "load_sst_rationales",
+    "load_toxic_spans",
+    "max_sensitivity",
+    "plausibility",
+    "randomisation_blocks",
+    "rank_order",
+    "rationale_mask",
+    "spearman",
+    "sufficiency",
+    "train_bag_of_embeddings",
+]

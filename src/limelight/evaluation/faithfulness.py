@@ -1,0 +1,190 @@
+"""Faithfulness: does removing the words an explanation ranks highest change the model's output?
+
+Notation: ``x`` is a text of ``n`` words, ``f`` the explained objective (see :mod:`.objective`),
+``x \\ S`` the text with the words in ``S`` erased and ``x[S]`` the text with only ``S`` kept (see
+:mod:`.erasure`), ``top(k)`` the ``k`` highest-ranked words (:func:`.ranking.rank_order`) and
+``k(q) = max(1, ceil(q * n))`` the number of words in the top fraction ``q``.
+
+* comprehensiveness(q) = f(x) - f(x \\ top(k(q))): high when the top words carry the prediction;
+* sufficiency(q) = f(x) - f(x[top(k(q))]): low when the top words alone reproduce it;
+* AOPC: the mean over ``q`` in :data:`ERASER_FRACTIONS` (1, 5, 10, 20, 50%; DeYoung et al., 2020);
+* deletion curve D(j) = f(x \\ top(j)) and insertion curve I(j) = f(x[top(j)]) for ``j = 0..n``;
+  their areas are trapezoids over the fraction ``j / n`` in [0, 1], in units of ``f``
+  (deletion: lower is better; insertion: higher is better);
+* leave-one-out agreement: Kendall's tau-b between the word scores and the effects
+  ``f(x) - f(x \\ {w})`` of deleting each word alone;
+* completeness error: ``|sum of scores - (f(x) - f(b))|`` against the explanation's own baseline
+  ``b``: the explanation's ``delta`` when it carries one, else recomputed for ``pad``/``mask``/``unk``
+  baselines, else ``nan`` (methods without a baseline promise no completeness).
+
+Every function takes a :class:`~.erasure.WordEraser` and explanations (or prepared subjects) and
+evaluates all their variants in one batched call. Texts without words give ``nan``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Union
+
+import numpy as np
+
+from limelight.text.explanation import Explanation
+
+from .erasure import Perturbation, Subject, WordEraser, keep_only
+from .objective import objective_of
+from .ranking import RankBy, kendall_tau, rank_order, top_count
+
+ERASER_FRACTIONS: tuple[float, ...] = (0.01, 0.05, 0.10, 0.20, 0.50)
+"""The fractions of top words ERASER's AOPC averages over."""
+
+Items = Union[Sequence[Explanation], Sequence[Subject]]
+
+
+def subjects_of(eraser: WordEraser, items: Items) -> list[Subject]:
+    """Prepared subjects: explanations are re-encoded, subjects pass through."""
+    return [item if isinstance(item, Subject) else eraser.prepare([item])[0] for item in items]
+
+
+def _erase_top(
+    eraser: WordEraser, items: Items, counts: Sequence[Sequence[int]], keep: bool, rank_by: RankBy
+) -> list[np.ndarray]:
+    """Per subject, ``f(x) - f(variant)`` for each count: top words erased, or (``keep``) only top words kept."""
+    subjects = subjects_of(eraser, items)
+    requests: list[Perturbation] = [Perturbation(subject) for subject in subjects]
+    for subject, subject_counts in zip(subjects, counts):
+        order = rank_order(subject.scores, rank_by)
+        for count in subject_counts:
+            top = tuple(int(w) for w in order[:count])
+            requests.append(keep_only(subject, top) if keep else Perturbation(subject, top))
+    values = eraser.values(requests)
+    full, rest = values[: len(subjects)], values[len(subjects) :]
+    out, cursor = [], 0
+    for f_x, subject_counts in zip(full, counts):
+        out.append(f_x - rest[cursor : cursor + len(subject_counts)])
+        cursor += len(subject_counts)
+    return out
+
+
+def _by_fraction(eraser: WordEraser, items: Items, fractions: Sequence[float], keep: bool, rank_by: RankBy) -> np.ndarray:
+    subjects = subjects_of(eraser, items)
+    counts = [[top_count(s.n_words, q) for q in fractions] if s.n_words else [] for s in subjects]
+    rows = _erase_top(eraser, subjects, counts, keep, rank_by)
+    return np.array([row if len(row) else np.full(len(fractions), math.nan) for row in rows]).reshape(len(subjects), len(fractions))
+
+
+def comprehensiveness(
+    eraser: WordEraser, items: Items, fractions: Sequence[float] = ERASER_FRACTIONS, rank_by: RankBy = "signed"
+) -> np.ndarray:
+    """``(texts, fractions)`` array of f(x) - f(x \\ top words); see the module docstring."""
+    return _by_fraction(eraser, items, fractions, keep=False, rank_by=rank_by)
+
+
+def sufficiency(
+    eraser: WordEraser, items: Items, fractions: Sequence[float] = ERASER_FRACTIONS, rank_by: RankBy = "signed"
+) -> np.ndarray:
+    """``(texts, fractions)`` array of f(x) - f(only the top words); see the module docstring."""
+    return _by_fraction(eraser, items, fractions, keep=True, rank_by=rank_by)
+
+
+def aopc(values: np.ndarray) -> np.ndarray:
+    """Area over the perturbation curve: the mean over the fractions axis (the last)."""
+    return np.asarray(values, dtype=np.float64).mean(axis=-1)
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A deletion or insertion curve: the objective after erasing/keeping the top ``counts`` words."""
+
+    counts: np.ndarray
+    fractions: np.ndarray
+    values: np.ndarray
+
+    @property
+    def area(self) -> float:
+        """Trapezoid area under the curve over the fraction of words (``nan`` without words)."""
+        if len(self.values) < 2:
+            return math.nan
+        widths = np.diff(self.fractions)
+        return float((widths * (self.values[1:] + self.values[:-1]) / 2.0).sum())
+
+
+def curve_counts(n_words: int, steps: int | None = None) -> list[int]:
+    """Word counts a curve is evaluated at: every ``0..n``, or about ``steps`` even steps (ends included)."""
+    if n_words == 0:
+        return []
+    if steps is None or steps >= n_words:
+        return list(range(n_words + 1))
+    return sorted({round(n_words * step / steps) for step in range(steps + 1)})
+
+
+def _curves(eraser: WordEraser, items: Items, steps: int | None, keep: bool, rank_by: RankBy) -> list[Curve]:
+    subjects = subjects_of(eraser, items)
+    counts = [curve_counts(s.n_words, steps) for s in subjects]
+    drops = _erase_top(eraser, subjects, counts, keep, rank_by)
+    full = eraser.full(subjects)
+    curves = []
+    for subject, subject_counts, drop, f_x in zip(subjects, counts, drops, full):
+        used = np.array(subject_counts, dtype=np.int64)
+        fractions = used / subject.n_words if subject.n_words else used.astype(np.float64)
+        curves.append(Curve(used, fractions, f_x - drop))
+    return curves
+
+
+def deletion_curves(eraser: WordEraser, items: Items, steps: int | None = None, rank_by: RankBy = "signed") -> list[Curve]:
+    """Per text, f(x \\ top(j)) against j / n (``steps``: evaluate about that many points, not every word)."""
+    return _curves(eraser, items, steps, keep=False, rank_by=rank_by)
+
+
+def insertion_curves(eraser: WordEraser, items: Items, steps: int | None = None, rank_by: RankBy = "signed") -> list[Curve]:
+    """Per text, f(x[top(j)]) against j / n: the objective as the top words are put back in rank order."""
+    return _curves(eraser, items, steps, keep=True, rank_by=rank_by)
+
+
+def leave_one_out(eraser: WordEraser, items: Items) -> list[np.ndarray]:
+    """Per text, the effect ``f(x) - f(x \\ {w})`` of erasing each word alone (independent of any explanation's scores)."""
+    subjects = subjects_of(eraser, items)
+    counts = [list(range(s.n_words)) for s in subjects]
+    requests = [Perturbation(s) for s in subjects] + [Perturbation(s, (w,)) for s, ws in zip(subjects, counts) for w in ws]
+    values = eraser.values(requests)
+    full, rest = values[: len(subjects)], values[len(subjects) :]
+    out, cursor = [], 0
+    for f_x, words in zip(full, counts):
+        out.append(f_x - rest[cursor : cursor + len(words)])
+        cursor += len(words)
+    return out
+
+
+def leave_one_out_tau(eraser: WordEraser, items: Items) -> np.ndarray:
+    """Per text, Kendall's tau-b between word scores and leave-one-out effects (``nan`` if undefined)."""
+    subjects = subjects_of(eraser, items)
+    return np.array([kendall_tau(s.scores, effects) for s, effects in zip(subjects, leave_one_out(eraser, subjects))])
+
+
+RECOMPUTABLE_BASELINES: tuple[str, ...] = ("pad", "mask", "unk")
+"""Baselines a completeness error can be recomputed for: every content token replaced by that token."""
+
+
+def completeness_error(eraser: WordEraser, items: Items) -> np.ndarray:
+    """Per text, ``|sum of word scores - (f(x) - f(baseline))|`` in the explanation's own quantity.
+
+    Uses the explanation's ``delta`` when it has one; recomputes it for ``pad``/``mask``/``unk``
+    baselines; ``nan`` otherwise.
+    """
+    subjects = subjects_of(eraser, items)
+    out = np.full(len(subjects), math.nan)
+    for fill in RECOMPUTABLE_BASELINES:
+        chosen = [i for i, s in enumerate(subjects) if s.explanation.delta is None and s.explanation.baseline == fill and s.n_words]
+        if not chosen:
+            continue
+        own = [dataclasses.replace(subjects[i], objective=objective_of(subjects[i].explanation, eraser.labels)) for i in chosen]
+        full = eraser.full(own)
+        empty = eraser.values([Perturbation(s, tuple(range(s.n_words))) for s in own], fill=fill)
+        for index, subject, f_x, f_b in zip(chosen, own, full, empty):
+            out[index] = abs(float(subject.scores.sum()) - (f_x - f_b))
+    for index, subject in enumerate(subjects):
+        if subject.explanation.delta is not None:
+            out[index] = abs(subject.explanation.delta)
+    return out
