@@ -2,7 +2,7 @@
 
 The tutorial tells the story of a minimal pair explained with limelight's demo model. Each number
 in its prose sits between markers, ``<!--n:KEY|FORMAT-->value<!--/n-->`` (``FORMAT`` is a Python
-format spec, optional), and each generated table or capture between ``<!--begin:NAME-->`` and
+format spec, or ``code`` for inline code; optional; never put a marker inside backticks), and each generated table or capture between ``<!--begin:NAME-->`` and
 ``<!--end:NAME-->``. This script recomputes them all, writes ``numbers.json``, the snippets
 (``NAME.md``) and the images, then rewrites the marked regions of the page, so rerunning it after
 the demo model is retrained brings the page up to date. The claims the prose makes in words (which
@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -51,10 +52,12 @@ PAGE = ROOT / "docs" / "tutorial.md"
 OUT = ROOT / "docs" / "tutorial"
 
 PAIR = ["The movie was one of those amazing movies", "The movie was one of those terrible movies"]
+LONGER = "I expected little from this film, and it still managed to disappoint me in nearly every scene."
 FIXED_STEPS = (2, 4, 8, 16, 32, 64)
 FEW_STEPS = 4  # the under-resolved run whose warning the page shows
 INTERNAL_BATCH_SIZES = (1, 7, 4096)
 BASELINES = ("pad", "mask", "unk", "zero")
+TERMINAL_WIDTH = 130
 BATCH_AGREEMENT = 1e-5  # "the same scores": float32 rounding, far below any score the page discusses
 
 NUMBER = re.compile(r"<!--n:([\w.]+)(?:\|([^>]*?))?-->.*?<!--/n-->", re.S)
@@ -77,7 +80,7 @@ class Results:
 
 
 def quiet_explain(model: Any, tokenizer: Any, texts: Any, **settings: Any) -> Any:
-    """``limelight.explain`` with convergence warnings silenced (runs whose warning the page shows catch it themselves)."""
+    """``limelight.explain`` with convergence warnings silenced (the run whose warning the page shows catches it)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return limelight.explain(model, tokenizer, texts, **settings)
@@ -112,7 +115,7 @@ def runner_up(explanation: Explanation, skip: int) -> tuple[str, float]:
     return max(rest, key=lambda w: abs(w[1]))
 
 
-def word_table(columns: Sequence[tuple[str, Explanation]], footer: bool = True) -> str:
+def word_table(columns: Sequence[tuple[str, Explanation]]) -> str:
     """Markdown table: one row per word, one score column per explanation, evidence rows below."""
     explanations = [e for _, e in columns]
     words = [[w for w, _ in e.words] for e in explanations]
@@ -126,15 +129,14 @@ def word_table(columns: Sequence[tuple[str, Explanation]], footer: bool = True) 
         if bold:
             label, cells = f"**{label}**", [f"**{c}**" for c in cells]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    if footer:
-        rows: list[tuple[str, Callable[[Explanation], str]]] = [
-            ("sum of scores", lambda e: f"{score_sum(e):+.3f}"),
-            ("f(input) − f(baseline)", lambda e: f"{change(e):+.3f}"),
-            ("delta", lambda e: f"{e.delta:+.4f}"),
-            ("steps", lambda e: str(e.n_steps)),
-        ]
-        for name, cell in rows:
-            lines.append(f"| *{name}* | " + " | ".join(cell(e) for e in explanations) + " |")
+    evidence: list[tuple[str, Callable[[Explanation], str]]] = [
+        ("sum of scores", lambda e: f"{score_sum(e):+.3f}"),
+        ("f(input) − f(baseline)", lambda e: f"{change(e):+.3f}"),
+        ("delta", lambda e: f"{e.delta:+.4f}"),
+        ("steps", lambda e: str(e.n_steps)),
+    ]
+    for name, cell in evidence:
+        lines.append(f"| *{name}* | " + " | ".join(cell(e) for e in explanations) + " |")
     return "\n".join(lines)
 
 
@@ -142,14 +144,23 @@ def fenced(text: str, language: str = "text") -> str:
     return f"```{language}\n{text.rstrip()}\n```"
 
 
-def terminal_text(explanations: Any, width: int = 100) -> str:
-    """What :func:`limelight.viz.print_terminal` prints, as plain text."""
+def message(text: str) -> str:
+    """A one-line message from limelight (error or warning) wrapped for reading, in a fenced block."""
+    return fenced(textwrap.fill(text, 100, break_long_words=False, break_on_hyphens=False))
+
+
+def terminal_text(explanations: Any, width: int = TERMINAL_WIDTH) -> str:
+    """What :func:`limelight.viz.print_terminal` prints, as plain text (trailing spaces dropped)."""
     console = Console(record=True, width=width, file=io.StringIO(), color_system=None)
     print_terminal(explanations, console=console)
-    return console.export_text()
+    return strip_lines(console.export_text())
 
 
-def terminal_html(explanations: Any, width: int = 100) -> str:
+def strip_lines(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
+
+
+def terminal_html(explanations: Any, width: int = TERMINAL_WIDTH) -> str:
     """The coloured terminal view as a standalone HTML page (for a screenshot)."""
     console = Console(record=True, width=width, file=io.StringIO(), color_system="truecolor", force_terminal=True)
     print_terminal(explanations, console=console)
@@ -172,24 +183,33 @@ def max_difference(first: Sequence[Explanation], second: Sequence[Explanation]) 
 # --- the sections of the page --------------------------------------------------------------------
 
 
-def model_facts(results: Results) -> None:
+def demo_weights_digest() -> str:
+    """sha256 of the demo model's manifest and shipped weights, to notice a retraining during the run."""
+    digest = hashlib.sha256(MANIFEST_PATH.read_bytes())
+    for path in sorted(WEIGHTS_DIR.glob("*.safetensors")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def model_facts(results: Results, digest: str) -> None:
+    """Which demo model the page describes: its weights' digest and its training and accuracy records."""
     manifest = json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
-    weights = (WEIGHTS_DIR / manifest["weights_file"]).read_bytes()
     evaluation, training = manifest["evaluation"], manifest["training"]
     results.numbers.update(
         {
             "model.limelight_version": limelight.__version__,
-            "model.weights_sha256": hashlib.sha256(weights).hexdigest()[:12],
+            "model.digest": digest[:12],
             "model.architecture": manifest["base"]["architecture"],
             "model.trainable": training["trainable"],
             "model.epochs": training["epochs"],
-            "model.dev_accuracy": evaluation.get("dev_accuracy_fp16", evaluation.get("dev_accuracy_fp32")),
-            "model.dev_rows": int(re.search(r"\((\d+) rows\)", evaluation["data"]).group(1)),
+            "model.train_data": training["data"],
+            "model.dev_accuracy": evaluation["dev_accuracy_fp16"],
+            "model.dev_data": evaluation["data"],
         }
     )
 
 
-def minimal_pair(model: Any, tokenizer: Any, results: Results) -> tuple[Explanations, Explanations, int]:
+def minimal_pair(model: Any, tokenizer: Any, results: Results) -> tuple[Explanations, int]:
     """Section 1: the pair for each text's own predicted label, then both for "positive"."""
     own = limelight.explain(model, tokenizer, PAIR)
     positive = limelight.explain(model, tokenizer, PAIR, target="positive")
@@ -214,7 +234,6 @@ def minimal_pair(model: Any, tokenizer: Any, results: Results) -> tuple[Explanat
         results.claim(f"{word!r} has the largest |score| explained for its own label", top_word(explanation) == at)
     for key, explanation in zip(("s1", "s2"), positive):
         n[f"{key}.positive.score"] = explanation.words[at][1]
-        n[f"{key}.positive.target_value"] = explanation.target_value
         results.claim(f"{explanation.words[at][0]!r} has the largest |score| for target positive", top_word(explanation) == at)
     results.claim("the two sentences get different predicted labels", own[0].predicted_label != own[1].predicted_label)
     results.claim("for target positive, the differing words' scores have opposite signs",
@@ -222,14 +241,15 @@ def minimal_pair(model: Any, tokenizer: Any, results: Results) -> tuple[Explanat
     results.claim("with its own label, each differing word pushes its own prediction up",
                   own[0].words[at][1] > 0 and own[1].words[at][1] > 0)
     n["pair.context_max"] = max(abs(s) for e in (*own, *positive) for i, (_, s) in enumerate(e.words) if i != at)
-    n["pair.positive_baseline_value"] = positive[0].baseline_value
+    results.claim("the shared words score less than half the smaller differing word",
+                  n["pair.context_max"] < 0.5 * min(abs(e.words[at][1]) for e in (*own, *positive)))
     columns = [(f'"{own[0].words[at][0]}" → {own[0].target_label}', own[0]),
                (f'"{own[1].words[at][0]}" → {own[1].target_label}', own[1]),
                (f'"{positive[1].words[at][0]}" → {positive[1].target_label}', positive[1])]
     results.snippets["pair_table"] = word_table(columns)
     results.claim("the first sentence's own label is positive (so its column equals target='positive')",
                   own[0].target_label == "positive")
-    return own, positive, at
+    return positive, at
 
 
 def convergence(model: Any, tokenizer: Any, positive: Explanations, results: Results) -> None:
@@ -241,7 +261,6 @@ def convergence(model: Any, tokenizer: Any, positive: Explanations, results: Res
             "auto.steps": auto.n_steps,
             "auto.steps_s2": positive[1].n_steps,
             "auto.delta": auto.delta,
-            "auto.abs_delta_s2": abs(positive[1].delta or 0.0),
             "auto.bound": auto.delta_bound,
             "auto.tolerance": auto.tolerance,
             "auto.target_value": auto.target_value,
@@ -262,8 +281,8 @@ def convergence(model: Any, tokenizer: Any, positive: Explanations, results: Res
         FIXED_STEPS,
         [run.delta or 0.0 for run in runs],
         tolerance=auto.delta_bound,
-        title=f"'{PAIR[0]}' (target positive): Gauss-Legendre, fixed steps;\n"
-        f"n_steps='auto' stopped at {auto.n_steps} steps with |delta| = {abs(auto.delta or 0.0):.2g}",
+        title=f"First sentence, target positive: fixed Gauss-Legendre steps\n"
+        f"(n_steps='auto' stopped at {auto.n_steps} steps with |delta| = {abs(auto.delta or 0.0):.2g})",
     )
     figure.savefig(OUT / "convergence.png", dpi=150)
 
@@ -272,10 +291,10 @@ def convergence(model: Any, tokenizer: Any, positive: Explanations, results: Res
         few = limelight.explain(model, tokenizer, PAIR[0], target="positive", n_steps=FEW_STEPS)
     messages = [f"{w.category.__name__}: {w.message}" for w in caught if issubclass(w.category, ConvergenceWarning)]
     results.claim(f"n_steps={FEW_STEPS} raises one ConvergenceWarning", len(messages) == 1)
-    n["few.steps"] = FEW_STEPS
+    n["few.option"] = f"n_steps={FEW_STEPS}"
     n["few.abs_delta"] = abs(few.delta or 0.0)
     n["few.change"] = change(few)
-    results.snippets["few_steps_warning"] = fenced("\n".join(messages))
+    results.snippets["few_steps_warning"] = message("\n".join(messages))
     results.snippets["few_steps_terminal"] = fenced(terminal_text(few))
     save_image(OUT / "not_converged.png", few)
 
@@ -291,6 +310,7 @@ def probabilities(model: Any, tokenizer: Any, positive: Explanations, at: int, r
             {
                 f"{key}.prob.p_input": p,
                 f"{key}.prob.p_baseline": prob_run.baseline_value,
+                f"{key}.prob.headroom": 1.0 - (prob_run.baseline_value or 0.0),
                 f"{key}.prob.change": change(prob_run),
                 f"{key}.prob.sum": score_sum(prob_run),
                 f"{key}.prob.abs_delta": abs(prob_run.delta or 0.0),
@@ -305,6 +325,7 @@ def probabilities(model: Any, tokenizer: Any, positive: Explanations, at: int, r
     results.claim("in probability units the positive word's score shrinks relative to the negative word's",
                   prob_ratio > logit_ratio)
     results.claim("the baseline already leans positive in probability (p > 0.5)", (prob[0].baseline_value or 0.0) > 0.5)
+    results.claim("the first sentence is confidently positive (p > 0.98)", (prob[0].target_value or 0.0) > 0.98)
     results.claim("probability explanations converged", all(e.converged for e in prob))
     columns = [(f'"{positive[0].words[at][0]}", logit', positive[0]), (f'"{prob[0].words[at][0]}", probability', prob[0]),
                (f'"{positive[1].words[at][0]}", logit', positive[1]), (f'"{prob[1].words[at][0]}", probability', prob[1])]
@@ -313,8 +334,10 @@ def probabilities(model: Any, tokenizer: Any, positive: Explanations, at: int, r
 
 def batch_independence(model: Any, tokenizer: Any, positive: Explanations, results: Results) -> None:
     """Section 4: the same scores however texts and steps are batched, and the guard against a row-mixing forward."""
+    with_longer = limelight.explain(model, tokenizer, [PAIR[0], LONGER, PAIR[1]], target="positive")
     variants: list[tuple[str, Sequence[Explanation]]] = [
         ("one text at a time", [limelight.explain(model, tokenizer, text, target="positive") for text in PAIR]),
+        ("with a longer text between them (padding)", [with_longer[0], with_longer[2]]),
         ("`batch_size=1`", limelight.explain(model, tokenizer, PAIR, target="positive", batch_size=1)),
     ]
     variants += [
@@ -328,7 +351,7 @@ def batch_independence(model: Any, tokenizer: Any, positive: Explanations, resul
     for name, run in variants:
         difference = max_difference(positive, run)
         worst = max(worst, difference)
-        lines.append(f"| {name} | {difference:.1e} | " + ", ".join(str(e.n_steps) for e in run)
+        lines.append(f"| {name} | {difference:.2g} | " + ", ".join(str(e.n_steps) for e in run)
                      + " | " + ", ".join(f"{e.delta:+.4f}" for e in run) + " |")
     results.snippets["batch_table"] = "\n".join(lines)
     results.numbers["batch.max_difference"] = worst
@@ -341,7 +364,7 @@ def batch_independence(model: Any, tokenizer: Any, positive: Explanations, resul
     try:
         wrong.attribute(ids, baselines=baseline, n_steps=16)
     except BatchDependenceError as error:
-        results.snippets["batch_error"] = fenced(f"{type(error).__name__}: {error}")
+        results.snippets["batch_error"] = message(f"{type(error).__name__}: {error}")
         results.numbers["batch.error_class"] = type(error).__name__
         results.claim("the error is a BatchDependenceError", True)
     else:
@@ -373,19 +396,21 @@ def colours(positive: Explanations, at: int, results: Results) -> None:
     save_image(OUT / "pair_per_text.png", positive, scale="per_text")
 
     command = ["explain", "--target", "positive", *PAIR]
-    environment = {**os.environ, "COLUMNS": "100", "HF_HUB_OFFLINE": "1", "TERM": "dumb"}
+    environment = {**os.environ, "COLUMNS": str(TERMINAL_WIDTH), "HF_HUB_OFFLINE": "1", "TERM": "dumb"}
     shown = "limelight " + " ".join(f'"{a}"' if " " in a else a for a in command)
-    output = subprocess.run(
+    output = strip_lines(subprocess.run(
         [sys.executable, "-m", "limelight.cli", *command], capture_output=True, text=True, env=environment, check=True
-    ).stdout
+    ).stdout)
     results.snippets["cli"] = fenced(f"$ {shown}\n{output}", "console")
-    results.claim("the CLI prints the same header as the library's terminal view", output.strip() == terminal_text(positive).strip())
+    results.claim("the CLI prints what the library's terminal view shows", output == terminal_text(positive))
 
 
 def next_steps(model: Any, tokenizer: Any, at: int, results: Results) -> None:
     """Section 6: the differing word under each baseline."""
     explainer = TextExplainer(model, tokenizer)
     runs = explainer.compare_baselines(PAIR[0], BASELINES, target="positive")
+    scores = [run.words[at][1] for run in runs]
+    results.numbers.update({"baselines.min": min(scores), "baselines.max": max(scores)})
     lines = ["| baseline | f(baseline) | f(input) − f(baseline) | score of " + f'"{runs[0].words[at][0]}"' + " | delta | steps |",
              "|---|---:|---:|---:|---:|---:|"]
     for name, run in zip(BASELINES, runs):
@@ -406,16 +431,18 @@ def screenshots(positive: Explanations) -> None:
         return
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 900, "height": 300}, device_scale_factor=1.5)
-        pages = {
-            "html_records": save_html(Path(folder) / "records.html", positive),
-            "html_compare": save_html(Path(folder) / "compare.html", positive, compare=True),
-            "terminal": Path(folder) / "terminal.html",
-        }
-        pages["terminal"].write_text(terminal_html(positive), encoding="utf-8")
-        for name, path in pages.items():
+        terminal = Path(folder) / "terminal.html"
+        terminal.write_text(terminal_html(positive), encoding="utf-8")
+        pages = [
+            ("html_records", save_html(Path(folder) / "records.html", positive), 900),
+            ("html_compare", save_html(Path(folder) / "compare.html", positive, compare=True), 900),
+            ("terminal", terminal, 1120),
+        ]
+        for name, path, width in pages:
+            page = browser.new_page(viewport={"width": width, "height": 200}, device_scale_factor=1.5)
             page.goto(path.as_uri())
             page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+            page.close()
         browser.close()
 
 
@@ -432,7 +459,8 @@ def fill(page: str, results: Results) -> str:
             missing.append(key)
             return match.group(0)
         marker = f"{key}|{spec}" if spec else key
-        return f"<!--n:{marker}-->{format(results.numbers[key], spec)}<!--/n-->"
+        value = f"`{results.numbers[key]}`" if spec == "code" else format(results.numbers[key], spec)
+        return f"<!--n:{marker}-->{value}<!--/n-->"
 
     def block(match: re.Match[str]) -> str:
         name = match.group(2)
@@ -442,6 +470,10 @@ def fill(page: str, results: Results) -> str:
         return f"{match.group(1)}{results.snippets[name]}\n{match.group(3)}"
 
     filled = BLOCK.sub(block, NUMBER.sub(number, page))
+    starts = [i for i, line in enumerate(page.splitlines(), 1) if line.lstrip().startswith("<!--n:")]
+    if starts:
+        # Markdown reads a line that starts with "<!--" as a raw HTML block and breaks the paragraph.
+        raise SystemExit(f"{PAGE.name}: lines {starts} start with a number marker; move a word onto them")
     if missing:
         raise SystemExit(f"{PAGE.name} refers to values this script does not make: {sorted(set(missing))}")
     return filled
@@ -452,15 +484,19 @@ def main() -> int:
     torch.set_num_threads(1)
     OUT.mkdir(parents=True, exist_ok=True)
     results = Results()
+    digest = demo_weights_digest()
     model, tokenizer = limelight.demo_model()
-    model_facts(results)
-    own, positive, at = minimal_pair(model, tokenizer, results)
+    model_facts(results, digest)
+    positive, at = minimal_pair(model, tokenizer, results)
     convergence(model, tokenizer, positive, results)
     probabilities(model, tokenizer, positive, at, results)
     batch_independence(model, tokenizer, positive, results)
     colours(positive, at, results)
     next_steps(model, tokenizer, at, results)
     screenshots(positive)
+    if demo_weights_digest() != digest:
+        print("the demo model's weights changed while this script ran (retrained?); run it again")
+        return 2
 
     (OUT / "numbers.json").write_text(json.dumps(results.numbers, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     for name, snippet in results.snippets.items():

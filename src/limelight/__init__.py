@@ -5,7 +5,8 @@ Engine (any PyTorch forward): :class:`IntegratedGradients`, :class:`LayerIntegra
 perturbations: :class:`FeatureAblation`, :class:`Occlusion`, :class:`ShapleyValues`,
 :class:`ShapleyValueSampling`, :class:`KernelShap`, :class:`Lime`.
 Text front end (Hugging Face classifiers): :func:`explain`, :class:`TextExplainer`,
-:func:`demo_model`.
+:func:`demo_model`. Evaluation (which explanation to trust): :func:`compare` -> :class:`Comparison`;
+metrics, rationale loaders and sanity checks in :mod:`limelight.evaluation`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .engine import (
     ShapleyValues,
     ShapleyValueSampling,
 )
+from .evaluation import Comparison, compare
 from .text.explainer import TextExplainer, explain
 from .text.explanation import Explanation, Explanations
 
@@ -43,6 +45,7 @@ def demo_model() -> tuple[Any, Any]:
 
 __all__ = [
     "Attribution",
+    "Comparison",
     "Contrast",
     "Explanation",
     "Explanations",
@@ -59,6 +62,7 @@ __all__ = [
     "ShapleyValueSampling",
     "ShapleyValues",
     "TextExplainer",
+    "compare",
     "demo_model",
     "explain",
 ]

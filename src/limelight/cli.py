@@ -55,12 +55,14 @@ def _explain(arguments: argparse.Namespace) -> int:
         print("limelight explain: give at least one text (arguments, --file, or standard input)", file=sys.stderr)
         return 2
     if arguments.model:
-        explainer = TextExplainer(arguments.model, method=arguments.method, quantity=arguments.quantity, baseline=arguments.baseline, show_progress=arguments.progress)
+        model, tokenizer = arguments.model, None
     else:
         from .demo import demo_model
 
         model, tokenizer = demo_model()
-        explainer = TextExplainer(model, tokenizer, method=arguments.method, quantity=arguments.quantity, baseline=arguments.baseline, show_progress=arguments.progress)
+    explainer = TextExplainer(
+        model, tokenizer, method=arguments.method, quantity=arguments.quantity, baseline=arguments.baseline, show_progress=arguments.progress
+    )
     target = _label(arguments.target)
     explanations = Explanations(explainer.explain(texts, target=target, contrast=_label(arguments.contrast)))
     if arguments.html:

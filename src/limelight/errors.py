@@ -40,6 +40,14 @@ class LayerError(LimelightError, RuntimeError):
     """A layer hook could not capture or replace the layer's value."""
 
 
+class MissingDependencyError(LimelightError, ImportError):
+    """An optional dependency a feature needs is not installed; the message names the extra to install."""
+
+
+class DemoModelError(LimelightError):
+    """The embedded demo model's files do not match what limelight expects (reinstall to fix)."""
+
+
 class ConvergenceWarning(UserWarning):
     """An integral did not reach its tolerance within the allowed number of steps."""
 

@@ -107,3 +107,18 @@ def perfect_scores(text: str) -> list[float]:
 def reversed_scores(text: str) -> list[float]:
     """Exactly the ranking of :func:`perfect_scores`, upside down."""
     return [-s for s in perfect_scores(text)]
+
+
+def input_only_explainer(tokenizer: object):
+    """An "explainer" that ignores the model: each word's score is its length (for the sanity checks)."""
+
+    def explain_lengths(model, texts, text_pairs=None, target=None, contrast=None):
+        targets = list(target) if isinstance(target, (list, tuple)) else [target or "word"] * len(texts)
+        out = []
+        for text, label in zip(texts, targets):
+            encoding = encode(tokenizer, text)  # type: ignore[arg-type]
+            lengths = [len(w.text) + 0.01 * i for i, w in enumerate(word_spans(encoding, torch.zeros(len(encoding))))]
+            out.append(hand_explanation(tokenizer, text, lengths, target=label, method="word_length"))
+        return out
+
+    return explain_lengths

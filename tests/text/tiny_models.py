@@ -10,7 +10,9 @@ differ visibly between texts and scores are far from zero (tolerances then mean 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
+import pytest
 import torch
 from transformers import (
     AlbertConfig,
@@ -52,7 +54,7 @@ def _model(architecture: str, tokenizer: PreTrainedTokenizerFast, max_length: in
         "id2label": dict(enumerate(LABELS)),
         "label2id": {name: index for index, name in enumerate(LABELS)},
     }
-    common = {"vocab_size": len(tokenizer), "pad_token_id": tokenizer.pad_token_id, "initializer_range": 0.3, **labels}
+    common = {"vocab_size": len(tokenizer), "pad_token_id": tokenizer.pad_token_id, "initializer_range": 0.2, **labels}
     layers = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64}
     if architecture == "bert":
         return BertForSequenceClassification(BertConfig(max_position_embeddings=max_length, **layers, **common))
@@ -89,3 +91,18 @@ def save_tiny_classifier(directory: str | os.PathLike[str], architecture: str = 
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return os.fspath(directory)
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """Run a test on one torch thread (restored afterwards).
+
+    Tiny models gain nothing from threads, and on a shared machine two threads contending for
+    busy cores make a test several times slower.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

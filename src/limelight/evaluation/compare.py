@@ -174,7 +174,7 @@ def compare(
     agreed = agreement({n: r.explanations for n, r in results.items()}, agreement_threshold) if len(results) > 1 else None
     text = recommend({n: r.summary for n, r in results.items()}, {n: r.values for n, r in results.items()}, primary, indices, confidence, agreed)
     recorded = {
-        "n_inputs": len(texts), "quantity": quantity or "as explained", "fill": fill, "rank_by": rank_by, "n_bootstrap": n_bootstrap,
+        "n_inputs": len(texts), "quantity": f"the {quantity}" if quantity else "the quantity each method explained", "fill": fill, "rank_by": rank_by, "n_bootstrap": n_bootstrap,
         "confidence": confidence, "seed": seed, "curve_steps": curve_steps, "n_samples": n_samples, "model_rows": eraser.rows_evaluated,
     }
     return Comparison(list(texts), results, chosen_metrics, primary, text, agreed, recorded)

@@ -79,13 +79,13 @@ def _consistency(summaries: Mapping[str, Mapping[str, Estimate]], best: str, pri
 
 def _warnings(summaries: Mapping[str, Mapping[str, Estimate]], agreement: Agreement | None) -> list[str]:
     out = []
-    for method, summary in summaries.items():
-        estimate = summary.get("randomisation")
-        if estimate is not None and estimate.mean > RANDOMISATION_WARNING:
-            out.append(
-                f"Warning: {method}'s explanations barely change when the model is randomised (mean rho "
-                f"{estimate.mean:.2f}), so they may describe the input more than the model."
-            )
+    stuck = {m: s["randomisation"].mean for m, s in summaries.items() if "randomisation" in s and s["randomisation"].mean > RANDOMISATION_WARNING}
+    if stuck:
+        listed = ", ".join(f"{m} (mean rho {rho:.2f})" for m, rho in stuck.items())
+        out.append(
+            f"Warning: the explanations of {listed} barely change when the model's top layers are randomised, "
+            "so they may describe the input more than the model."
+        )
     if agreement is not None and agreement.flagged.any():
         out.append(
             f"Methods disagree strongly (mean pairwise Spearman below {agreement.threshold:g}) on "

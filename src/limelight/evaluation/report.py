@@ -23,7 +23,7 @@ from .metrics import METRICS
 if TYPE_CHECKING:
     from .compare import Comparison
 
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*|~]|(?<!\w)_|_(?!\w)|\](?=[(\[:]))")
 _TEXT_WIDTH = 90
 
 EVAL_STYLES = """
@@ -36,7 +36,9 @@ EVAL_STYLES = """
 
 
 def markdown_text(value: object) -> str:
-    """User text for a Markdown table cell: one line, HTML-escaped, Markdown punctuation backslash-escaped."""
+    """User text for Markdown: one line, HTML-escaped, and a backslash before every character that could
+    start emphasis, code or a table cell (``_`` only where it is not inside a word) and before a ``]``
+    that would close a link (``](``, ``][``, ``]:``)."""
     flat = " ".join(str(value).split())
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", html.escape(flat, quote=False))
 
@@ -62,7 +64,7 @@ def _row_cells(comparison: Comparison, method: str) -> list[str]:
 def _settings_line(comparison: Comparison) -> str:
     s = comparison.settings
     return (
-        f"{s['n_inputs']} inputs; metrics measure the {s['quantity']} quantity; erased words: {s['fill']}; words ranked by "
+        f"{s['n_inputs']} inputs; metrics measure {s['quantity']}; erased words: {s['fill']}; words ranked by "
         f"{s['rank_by']} score; {s['confidence']:.0%} bootstrap intervals over inputs from {s['n_bootstrap']} resamples "
         f"(seed {s['seed']}); {s['model_rows']} model rows evaluated. ↑ higher is better, ↓ lower is better; n/a: undefined for the method."
     )
@@ -142,7 +144,7 @@ def _body(comparison: Comparison, max_flagged: int) -> Markup:
     parts: list[Markup] = [
         tag("style", Markup(EVAL_STYLES)),
         tag("p", comparison.recommendation, class_="ll-recommendation"),
-        _table(comparison),
+        tag("div", _table(comparison), class_="ll-compare"),
         tag("p", _settings_line(comparison), class_="ll-legend"),
         tag("h2", "Agreement between methods", style="font:600 16px sans-serif"),
         tag("p", _agreement_line(comparison)),

@@ -7,15 +7,33 @@ an output with ``.logits``), so every method explains it through :class:`~limeli
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import Tensor, nn
-from transformers import PretrainedConfig
-from transformers.modeling_outputs import SequenceClassifierOutput
 
 from limelight.errors import InvalidInputError
 from limelight.text.encoding import batch_by_length, encode_batch
+
+
+@dataclass(frozen=True)
+class TinyConfig:
+    """The config fields limelight reads from a classifier."""
+
+    num_labels: int
+    id2label: dict[int, str]
+    label2id: dict[str, int] = field(default_factory=dict)
+    pad_token_id: int | None = None
+
+
+class ClassifierOutput(dict):  # type: ignore[type-arg]
+    """``{"logits": ...}`` that also answers ``.logits``, like a Hugging Face model output."""
+
+    @property
+    def logits(self) -> Tensor:
+        """The ``(rows, classes)`` logits."""
+        return self["logits"]
 
 
 class BagOfEmbeddings(nn.Module):
@@ -24,9 +42,7 @@ class BagOfEmbeddings(nn.Module):
     def __init__(self, vocab_size: int, labels: Sequence[str], dim: int = 32, pad_token_id: int | None = None) -> None:
         super().__init__()
         names = list(labels)
-        self.config = PretrainedConfig(
-            num_labels=len(names), id2label=dict(enumerate(names)), label2id={n: i for i, n in enumerate(names)}, pad_token_id=pad_token_id
-        )
+        self.config = TinyConfig(len(names), dict(enumerate(names)), {n: i for i, n in enumerate(names)}, pad_token_id)
         self.embeddings = nn.Embedding(vocab_size, dim)
         self.classifier = nn.Linear(dim, len(names))
 
@@ -36,13 +52,13 @@ class BagOfEmbeddings(nn.Module):
 
     def forward(
         self, input_ids: Tensor, attention_mask: Tensor | None = None, token_type_ids: Tensor | None = None, **unused: Any
-    ) -> SequenceClassifierOutput:
+    ) -> ClassifierOutput:
         """Logits for each row of ``input_ids`` (``token_type_ids`` is accepted and ignored)."""
         hidden = self.embeddings(input_ids)
         mask = torch.ones_like(input_ids) if attention_mask is None else attention_mask
         weights = mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * weights).sum(1) / weights.sum(1).clamp_min(1.0)
-        return SequenceClassifierOutput(logits=self.classifier(pooled))
+        return ClassifierOutput(logits=self.classifier(pooled))
 
 
 def train_bag_of_embeddings(

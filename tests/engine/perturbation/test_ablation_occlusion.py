@@ -1,5 +1,7 @@
 """Feature ablation and occlusion on linear models, where both have closed forms."""
 
+import math
+
 import pytest
 import torch
 
@@ -37,23 +39,35 @@ def test_occlusion_with_unit_windows_on_a_linear_model_is_w_times_x_minus_b():
     torch.testing.assert_close(result.attributions, (X - B) * model.weight[:, 0].detach())
 
 
+def _window_starts(length: int, window: int, stride: int) -> list[int]:
+    """Every stride until a window reaches the end (the last one may overhang it and is clipped)."""
+    return list(range(0, stride * math.ceil((length - window) / stride) + 1, stride))
+
+
 def _occlusion_oracle(contributions: torch.Tensor, window: int, stride: int) -> torch.Tensor:
     """The definition for one 1-D input of a linear model: mean drop over the windows covering each element."""
-    length = contributions.shape[1]
-    sums, counts = torch.zeros_like(contributions), torch.zeros(length)
-    for start in range(0, length - window + 1, stride):
+    sums, counts = torch.zeros_like(contributions), torch.zeros(contributions.shape[1])
+    for start in _window_starts(contributions.shape[1], window, stride):
         sums[:, start : start + window] += contributions[:, start : start + window].sum(1, keepdim=True)
         counts[start : start + window] += 1
-    return torch.where(counts > 0, sums / counts.clamp(min=1), 0.0)
+    return sums / counts
 
 
-@pytest.mark.parametrize("window, stride", [(2, 1), (3, 1), (2, 2), (3, 3)])
+@pytest.mark.parametrize("window, stride", [(2, 1), (3, 1), (2, 2), (3, 3), (3, 2), (4, 3)])
 def test_occlusion_averages_the_drop_of_the_windows_covering_each_element(window, stride):
     model = Linear().eval()
     result = Occlusion(model).attribute(X, B, target=1, sliding_window_shapes=(window,), strides=stride)
     expected = _occlusion_oracle((X - B) * model.weight[:, 1].detach(), window, stride)
     torch.testing.assert_close(result.attributions, expected)
-    assert result.extras["evaluations"] == 4 * (1 + len(range(0, 5 - window + 1, stride)))
+    assert result.extras["evaluations"] == 4 * (1 + len(_window_starts(5, window, stride)))
+
+
+def test_a_window_overhanging_the_edge_is_clipped():
+    assert _window_starts(6, 3, 2) == [0, 2, 4] and _window_starts(5, 3, 2) == [0, 2]
+    weights = torch.tensor([1.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0])
+    result = Occlusion(lambda x: x @ weights).attribute(torch.ones(1, 6), sliding_window_shapes=(3,), strides=2)
+    # windows 0-2, 2-4 and 4-5 (clipped) drop 111, 11100 and 110000
+    torch.testing.assert_close(result.attributions, torch.tensor([[111.0, 111.0, 5605.5, 11100.0, 60550.0, 110000.0]]))
 
 
 def test_occlusion_of_2d_blocks_with_tuple_inputs():

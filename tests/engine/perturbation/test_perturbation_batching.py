@@ -62,3 +62,17 @@ def test_progress_bar_only_when_asked(capsys):
     shown = FeatureAblation(model).attribute(X, target=0, internal_batch_size=1, show_progress=True)
     assert "feature_ablation" in capsys.readouterr().err
     torch.testing.assert_close(shown.attributions, FeatureAblation(model).attribute(X, target=0).attributions)
+
+
+def test_sampled_methods_handle_examples_with_different_feature_counts():
+    model = TokenModel().eval()
+    common = {"target": 1, "feature_mask": WORDS, "additional_forward_args": (ATTENTION,), "seed": 0}
+    exact = ShapleyValues(model).attribute(IDS, 0, target=1, feature_mask=WORDS, additional_forward_args=(ATTENTION,))
+    sampled = ShapleyValueSampling(model).attribute(IDS, 0, n_samples=2, **common)  # one antithetic pair: every order of <= 2 features
+    kernel = KernelShap(model).attribute(IDS, 0, n_samples=10, **common)  # at least 2^F - 2 coalitions: enumerated
+    lime = Lime(model).attribute(IDS, 0, n_samples=16, **common)
+    torch.testing.assert_close(sampled.attributions, exact.attributions, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(kernel.attributions, exact.attributions, rtol=1e-5, atol=1e-6)
+    for result in (sampled, kernel, lime):
+        assert result.extras["feature_scores"].shape == (3, 2) and result.extras["feature_scores"][2, 1] == 0
+    assert (lime.attributions[WORDS == -1] == 0).all()

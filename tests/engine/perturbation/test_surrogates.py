@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from limelight import KernelShap, Lime, ShapleyValues
+from limelight.engine.perturbation.kernel_shap import kernel_coalitions
 from limelight.errors import InvalidInputError
 
 from ..models import MLP, Linear
@@ -32,6 +33,30 @@ def test_kernel_shap_converges_to_exact_shapley(paired):
     few, many = error(12), error(240)
     assert many < 0.4 * few
     assert many < 0.1 * exact.abs().max()
+
+
+@pytest.mark.parametrize("paired", [True, False])
+def test_kernel_shap_draws_coalitions_from_the_shapley_kernel(paired):
+    n_features, draws = 20, 60_000  # far below 2^20 - 2: sampled, not enumerated
+    coalitions, weights = kernel_coalitions(n_features, draws, paired, torch.Generator().manual_seed(0))
+    sizes = torch.arange(1, n_features)
+    kernel = 1 / (sizes * (n_features - sizes)).double()
+    frequency = torch.bincount(coalitions.sum(1), minlength=n_features)[1:n_features].double() / draws
+    torch.testing.assert_close(frequency, kernel / kernel.sum(), rtol=0, atol=0.01)
+    singles = coalitions[coalitions.sum(1) == 1].double().mean(0)  # within a size, subsets are uniform
+    torch.testing.assert_close(singles, torch.full((n_features,), 1 / n_features, dtype=torch.float64), rtol=0, atol=0.02)
+    assert coalitions.shape == (draws, n_features) and (weights == 1).all()
+
+
+def test_paired_kernel_shap_is_exact_for_second_order_games():
+    generator = torch.Generator().manual_seed(0)
+    linear, quadratic = torch.randn(10, generator=generator), torch.randn(10, 10, generator=generator)
+    game = lambda z: z @ linear + ((z @ quadratic) * z).sum(1)  # noqa: E731
+    exact = ShapleyValues(game).attribute(torch.ones(1, 10)).attributions
+    paired = KernelShap(game).attribute(torch.ones(1, 10), n_samples=30, seed=0).attributions
+    unpaired = KernelShap(game).attribute(torch.ones(1, 10), n_samples=30, paired=False, seed=0).attributions
+    torch.testing.assert_close(paired, exact, rtol=0, atol=1e-5)
+    assert (unpaired - exact).abs().max() > 0.1
 
 
 def test_kernel_shap_enforces_efficiency_even_with_few_samples():

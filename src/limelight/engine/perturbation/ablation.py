@@ -63,5 +63,5 @@ class FeatureAblation(PerturbationMethod):
         whole = removed < 0
         fx = values[whole]
         scores = torch.zeros((counts.shape[0], width), dtype=torch.float64)
-        scores[examples[~whole], removed[~whole]] = values[~whole] - fx[examples[~whole]]
+        scores[examples[~whole], removed[~whole]] = fx[examples[~whole]] - values[~whole]
         return Scores(scores, input_values=fx)

@@ -2,12 +2,14 @@
 
 Every window position of every input is replaced by the baseline in turn (other inputs intact);
 an element's score is the mean, over the windows that cover it, of ``f(x) - f(x occluded)``.
-Elements no window covers (when the strides skip them) score 0. Here each element is a feature,
-and a window is the coalition of all features but its own elements.
+Windows start every stride until one reaches the end of the dimension (a last window that
+overhangs it is clipped), so every element is covered, as in Captum. Here each element is a
+feature, and a window is the coalition of all features but its own elements.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, Union
 
@@ -30,16 +32,22 @@ StrideSpec = Union[int, Shape, tuple[Union[int, Shape], ...]]
 
 
 def window_elements(shape: Shape, window: Shape, strides: Shape) -> Tensor:
-    """``(windows, window size)``: the flat element offsets (within one example) each window covers."""
+    """``(windows, window size)``: the flat element offsets (within one example) each window covers.
+
+    Windows start every ``stride`` along each dimension until one reaches the end; a last window
+    that overhangs the end is clipped, and its missing elements are ``-1``.
+    """
     if not shape:
         return torch.zeros((1, 1), dtype=torch.long)
-    steps = torch.tensor([int(torch.tensor(shape[d + 1 :]).prod()) for d in range(len(shape))])
+    size = torch.tensor(shape)
+    steps = torch.tensor([int(size[d + 1 :].prod()) for d in range(len(shape))])
 
     def grid(ranges: list[Tensor]) -> Tensor:
-        return torch.stack(torch.meshgrid(*ranges, indexing="ij"), -1).reshape(-1, len(ranges)) @ steps
+        return torch.stack(torch.meshgrid(*ranges, indexing="ij"), -1).reshape(-1, len(ranges))
 
-    starts = grid([torch.arange(0, n - w + 1, s) for n, w, s in zip(shape, window, strides)])
-    return starts[:, None] + grid([torch.arange(w) for w in window])[None, :]
+    starts = grid([torch.arange(0, s * math.ceil((n - w) / s) + 1, s) for n, w, s in zip(shape, window, strides)])
+    coordinates = starts[:, None, :] + grid([torch.arange(w) for w in window])[None, :, :]
+    return torch.where((coordinates < size).all(-1), coordinates @ steps, -1)
 
 
 def _per_input(spec: Any, points: Points, name: str, default: int) -> list[Shape]:
@@ -109,11 +117,12 @@ class Occlusion(PerturbationMethod):
         _check_windows(points, windows, strides)
         tables, offset = [], 0
         for x, window, stride in zip(points, windows, strides):
-            tables.append(window_elements(tuple(x.shape[1:]), window, stride) + offset)
+            elements = window_elements(tuple(x.shape[1:]), window, stride)
+            tables.append(torch.where(elements >= 0, elements + offset, -1))
             offset += x[0].numel()
         widest = max(t.shape[1] for t in tables)
-        padded = torch.cat([torch.nn.functional.pad(t, (0, widest - t.shape[1]), value=offset) for t in tables])
-        return {"windows": padded}
+        padded = torch.cat([torch.nn.functional.pad(t, (0, widest - t.shape[1]), value=-1) for t in tables])
+        return {"windows": torch.where(padded >= 0, padded, offset)}
 
     def _scores(self, evaluator: CoalitionEvaluator, options: dict[str, Any]) -> Scores:
         table, width = options["windows"], evaluator.features.width

