@@ -153,3 +153,13 @@ def test_bad_settings_are_refused(one_word):
         WordEraser(model, tokenizer, batch_size=0)
     with pytest.raises(InvalidInputError, match="fractions"):
         comprehensiveness(WordEraser(model, tokenizer), _hand(tokenizer, perfect_scores), fractions=(0.0,))
+
+
+def test_text_pairs_erase_words_of_either_segment(one_word):
+    model, tokenizer = one_word
+    [exp] = explain(model, tokenizer, ["a quiet triumph"], ["nobody expected the film"], method="input_x_gradient")
+    assert [s.segment for s in exp.word_spans] == [0] * 3 + [1] * 4
+    eraser = WordEraser(model, tokenizer)
+    np.testing.assert_allclose(comprehensiveness(eraser, [exp]), WEIGHT)
+    [effects] = leave_one_out(eraser, [exp])
+    np.testing.assert_allclose(effects, [0, 0, 0, 0, 0, 0, WEIGHT])

@@ -104,8 +104,6 @@ class WordEraser:
     ) -> None:
         if not isinstance(model, nn.Module):
             raise InvalidInputError(f"model must be a torch nn.Module classifier, got {type(model).__name__}")
-        if fill not in FILLS:
-            raise InvalidInputError(f"fill must be one of {FILLS}, got {fill!r}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidInputError(f"batch_size must be a positive int, got {batch_size!r}")
         self.model, self.tokenizer = model, tokenizer
@@ -116,9 +114,10 @@ class WordEraser:
         self._cache: dict[tuple[Any, ...], Tensor] = {}
         self.rows_evaluated = 0
 
-    def prepare(self, explanations: Sequence[Explanation]) -> list[Subject]:
-        """Re-encode each explanation's text and check its words belong to this tokenizer's encoding."""
-        return [self._subject(explanation, number) for number, explanation in enumerate(explanations)]
+    def prepare(self, items: Sequence[Explanation | Subject]) -> list[Subject]:
+        """Re-encode each explanation's text and check its words belong to this tokenizer's encoding
+        (already prepared subjects pass through)."""
+        return [item if isinstance(item, Subject) else self._subject(item, number) for number, item in enumerate(items)]
 
     def values(self, perturbations: Sequence[Perturbation], fill: str | None = None) -> np.ndarray:
         """The objective of each perturbation's subject on the perturbed text (``fill`` overrides the eraser's)."""
@@ -198,13 +197,14 @@ class WordEraser:
         """Logits per row (mean over its windows), evaluated in length-sorted batches."""
         if not rows:
             return []
-        owners: list[int] = []
+        units_of: list[list[int]] = []
         units: list[Encoding] = []
         shifts: list[tuple[float, ...] | None] = []
-        for number, row in enumerate(rows):
+        for row in rows:
             plan = plan_windows(row.encoding, self.max_length)
+            units_of.append([])
             for window, encoding in zip(plan.windows, window_encodings(row.encoding, plan)):
-                owners.append(number)
+                units_of[-1].append(len(units))
                 units.append(encoding)
                 shifts.append(None if row.shift is None else tuple(row.shift[i] for i in window.indices))
         per_unit: list[Tensor] = [torch.empty(0)] * len(units)
@@ -216,7 +216,7 @@ class WordEraser:
                 for row, index in enumerate(batch.indices):
                     per_unit[index] = logits[row]
         self.rows_evaluated += len(units)
-        return [torch.stack([per_unit[i] for i, owner in enumerate(owners) if owner == number]).mean(0) for number in range(len(rows))]
+        return [torch.stack([per_unit[i] for i in members]).mean(0) for members in units_of]
 
     def _forward(self, batch: PaddedBatch, shift: Tensor | None) -> Tensor:
         device = _device(self.model)

@@ -45,7 +45,7 @@ Items = Union[Sequence[Explanation], Sequence[Subject]]
 
 def subjects_of(eraser: WordEraser, items: Items) -> list[Subject]:
     """Prepared subjects: explanations are re-encoded, subjects pass through."""
-    return [item if isinstance(item, Subject) else eraser.prepare([item])[0] for item in items]
+    return eraser.prepare(items)
 
 
 def _erase_top(

@@ -6,7 +6,9 @@ tokens. Kinds:
 * ``"pad"`` (default), ``"mask"``, ``"unk"``: every content token becomes that token of the
   tokenizer (its id is read from the tokenizer, never assumed);
 * ``"zero"``: the content tokens' word embeddings become zero vectors. That is done at the
-  embedding layer, so :func:`baseline_ids` returns ``None`` for it;
+  embedding layer, so :func:`baseline_ids` returns ``None`` for it (gradient methods only);
+* ``"delete"``: absent words' tokens are removed from the input (perturbation methods only;
+  :func:`baseline_ids` returns ``None``);
 * custom ids: a sequence of ids as long as the encoding;
 * custom text (or ``(text, text_pair)`` for pair inputs): tokenised like the input, it must give
   the same number of tokens in each segment.
@@ -29,9 +31,9 @@ if TYPE_CHECKING:
 TOKEN_KINDS: tuple[str, ...] = ("pad", "mask", "unk")
 """Baselines that put one of the tokenizer's tokens in place of every content token."""
 
-NAMED_KINDS: tuple[str, ...] = (*TOKEN_KINDS, "zero")
+NAMED_KINDS: tuple[str, ...] = (*TOKEN_KINDS, "zero", "delete")
 
-BaselineKind = Literal["pad", "mask", "unk", "zero", "ids", "text"]
+BaselineKind = Literal["pad", "mask", "unk", "zero", "delete", "ids", "text"]
 BaselineLike = Union[str, Sequence[int], torch.Tensor, tuple[str, str], "BaselineSpec"]
 
 
@@ -54,7 +56,7 @@ class BaselineSpec:
     def parse(cls, value: BaselineLike) -> BaselineSpec:
         """Read what a user passed as ``baseline=``.
 
-        A name in ``("pad", "mask", "unk", "zero")`` selects that kind; any other string is a custom
+        A name in ``("pad", "mask", "unk", "zero", "delete")`` selects that kind; any other string is a custom
         text; a ``(text, text_pair)`` tuple of two strings is a custom pair; a sequence or 1-D
         tensor of ints is custom ids. Use ``BaselineSpec(kind="text", text="pad")`` for the text "pad".
         """
@@ -93,8 +95,8 @@ class BaselineSpec:
 
 
 def baseline_ids(tokenizer: PreTrainedTokenizerBase, encoding: Encoding, spec: BaselineSpec) -> tuple[int, ...] | None:
-    """The baseline's input ids for ``encoding`` (same length), or ``None`` for the zero-embedding baseline."""
-    if spec.kind == "zero":
+    """The baseline's input ids for ``encoding`` (same length), or ``None`` for ``"zero"`` and ``"delete"``."""
+    if spec.kind in ("zero", "delete"):
         return None
     if spec.kind in TOKEN_KINDS:
         token_id = _token_id(tokenizer, spec.kind)

@@ -18,17 +18,17 @@ import torch
 from torch import Tensor, nn
 
 from .._progress import progress
-from ..engine import Attribution, Contrast
+from ..engine import Contrast
 from ..errors import InvalidInputError
 from .baselines import BaselineLike, BaselineSpec, baseline_ids
 from .encoding import Encoding, PaddedBatch, batch_by_length, encode_batch
 from .explanation import Explanation, Explanations
 from .labels import LabelSpec, label_names, resolve_label
 from .loading import load_local
-from .methods import TextMethod, gradient_method
+from .methods import Batch, PerturbationTextMethod, Setting, text_method
 from .quantity import check_quantity, output_transform
 from .windows import WindowPlan, plan_windows, stitch, window_encodings
-from .words import GROUPINGS, POOLINGS, token_spans, word_spans
+from .words import GROUPINGS, POOLINGS, group_words, token_spans, word_spans
 
 Texts = Union[str, Sequence[str]]
 Targets = Union[LabelSpec, Sequence[LabelSpec]]
@@ -98,15 +98,22 @@ class TextExplainer:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidInputError(f"batch_size must be a positive int, got {batch_size!r}")
         self.model, self.tokenizer = model, tokenizer
-        self.method_name, self.method = method, gradient_method(method)
-        self.baseline = BaselineSpec.parse(baseline)
+        self.method_name, self.method = method, text_method(method)
+        self.baseline = _check_baseline(BaselineSpec.parse(baseline), self.method, method)
         self.quantity = check_quantity(quantity)
         self.words, self.pooling = words, pooling
         self.batch_size, self.window_overlap, self.show_progress = batch_size, window_overlap, show_progress
         self.max_length = max_length or _model_max_length(model, tokenizer)
         self.options = {**self.method.defaults, **method_options}
         self.layer = model.get_input_embeddings()
-        self._engine = self.method.build(model, self.layer, output_transform(self.quantity))
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        setting = Setting(model, self.layer, output_transform(self.quantity), self.pad_id, self.baseline.kind == "delete")
+        self._engine = self.method.build(setting)
+        self._settings = {
+            "method": method, "baseline": baseline, "quantity": quantity, "words": words, "pooling": pooling,
+            "batch_size": batch_size, "max_length": max_length, "window_overlap": window_overlap,
+            "show_progress": show_progress, **method_options,
+        }
 
     @classmethod
     def from_pretrained(cls, path: str | os.PathLike[str], **settings: Any) -> TextExplainer:
@@ -156,15 +163,10 @@ class TextExplainer:
         self, text: str, baselines: Sequence[BaselineLike] = ("pad", "mask", "unk", "zero"), text_pair: str | None = None, **kwargs: Any
     ) -> Explanations:
         """Explain one text against several baselines, to see how much the choice matters."""
-        results = Explanations()
-        original = self.baseline
-        try:
-            for baseline in baselines:
-                self.baseline = BaselineSpec.parse(baseline)
-                results.append(self.explain(text, text_pair, **kwargs))
-        finally:
-            self.baseline = original
-        return results
+        return Explanations(
+            TextExplainer(self.model, self.tokenizer, **{**self._settings, "baseline": baseline}).explain(text, text_pair, **kwargs)
+            for baseline in baselines
+        )
 
     def _units(self, text: int, encoding: Encoding, plan: WindowPlan) -> list[_Unit]:
         """The windows of one text; baseline ids are built on the whole text, then cut like it."""
@@ -192,9 +194,10 @@ class TextExplainer:
     def _attribute(self, units: list[_Unit], batches: list[PaddedBatch], targets: list[int], versus: int | None) -> list[_Scored]:
         scored: list[_Scored | None] = [None] * len(units)
         for batch in progress(batches, len(batches), f"explaining ({self.method_name})", self.show_progress):
-            result = self._run_batch(batch, [targets[units[i].text] for i in batch.indices], versus, units)
-            token_scores = batch.unpad(self.method.token_scores(_first(result.attributions)).cpu())
-            for row, (index, scores) in enumerate(zip(batch.indices, token_scores)):
+            members = [units[i] for i in batch.indices]
+            target: Any = [targets[u.text] for u in members]
+            token_scores, result = self.method.run(self._engine, self._batch(batch, members, target if versus is None else Contrast(target, versus)), self.options)
+            for row, (index, scores) in enumerate(zip(batch.indices, batch.unpad(token_scores.cpu()))):
                 scored[index] = _Scored(
                     scores,
                     _item(result.input_values, row),
@@ -205,25 +208,21 @@ class TextExplainer:
                 )
         return scored  # type: ignore[return-value]
 
-    def _run_batch(self, batch: PaddedBatch, targets: list[int], versus: int | None, units: list[_Unit]) -> Attribution:
+    def _batch(self, batch: PaddedBatch, units: list[_Unit], target: Any) -> Batch:
+        """Move a padded batch to the model's device with its word index and baselines."""
         device = self._device()
         ids = batch.input_ids.to(device)
-        kwargs = {k: v.to(device) for k, v in batch.model_inputs().items() if k != "input_ids"}
-        target: Any = targets if versus is None else Contrast(targets, versus)
-        baselines: dict[str, Any] = {}
-        if self.method.uses_baseline:
-            baselines = self._baselines(batch, [units[i] for i in batch.indices], ids)
-        return self._engine.attribute(ids, target=target, forward_kwargs=kwargs, **baselines, **self.options)
-
-    def _baselines(self, batch: PaddedBatch, units: list[_Unit], ids: Tensor) -> dict[str, Any]:
-        """Baseline ids (padded like the input), or, for ``"zero"``, layer values with content zeroed."""
+        word_index = batch.pad([_word_index(u.encoding, self.words) for u in units], -1).to(device)
+        layer_baselines = baseline_ids = None
         if self.baseline.is_zero_embedding:
-            keep = batch.pad([[1 if s else 0 for s in u.encoding.special_mask] for u in units], 1).to(ids.device)
+            keep = batch.pad([[1 if s else 0 for s in u.encoding.special_mask] for u in units], 1).to(device)
             with torch.no_grad():
                 embedded = self.layer(ids)
-            return {"layer_baselines": embedded * keep.unsqueeze(-1).to(embedded.dtype)}
-        padding = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        return {"baselines": batch.pad([u.baseline or () for u in units], padding).to(ids.device)}
+            layer_baselines = embedded * keep.unsqueeze(-1).to(embedded.dtype)
+        elif self.method.uses_baseline and self.baseline.kind != "delete":
+            baseline_ids = batch.pad([u.baseline or () for u in units], self.pad_id).to(device)
+        kwargs = {k: v.to(device) for k, v in batch.model_inputs().items() if k != "input_ids"}
+        return Batch(ids, kwargs, word_index, baseline_ids, layer_baselines, target)
 
     def _assemble(
         self, encoding: Encoding, plan: WindowPlan, parts: list[_Scored], logits: Tensor, target: int, versus: int | None
@@ -235,7 +234,7 @@ class TextExplainer:
         return Explanation(
             text=encoding.text,
             text_pair=encoding.text_pair,
-            word_spans=word_spans(encoding, scores, self.words, self.pooling),  # type: ignore[arg-type]
+            word_spans=word_spans(encoding, scores, self.words, self._word_pooling),  # type: ignore[arg-type]
             token_spans=token_spans(encoding, scores),
             predicted_label=names[int(logits.argmax())],
             probabilities={name: float(p) for name, p in zip(names, probabilities)},
@@ -252,6 +251,12 @@ class TextExplainer:
             tolerance=self.options.get("tolerance") if evidence.delta is not None else None,
             windows=[(w.char_start, w.char_end) for w in plan.windows] if plan.is_windowed else [],
         )
+
+
+    @property
+    def _word_pooling(self) -> str:
+        """Perturbation methods score words directly: their tokens share the score, so words sum them back."""
+        return "sum" if isinstance(self.method, PerturbationTextMethod) else self.pooling
 
 
 def explain(
@@ -282,6 +287,25 @@ def _per_text_targets(target: Targets, count: int, names: list[str], logits: lis
     return [int(l.argmax()) if s is None else resolve_label(s, names) for s, l in zip(specs, logits)]
 
 
+def _word_index(encoding: Encoding, grouping: str) -> list[int]:
+    """Each token's word number (``-1`` for special tokens)."""
+    index = [-1] * len(encoding)
+    for number, word in enumerate(group_words(encoding, grouping)):  # type: ignore[arg-type]
+        for token in word.token_indices:
+            index[token] = number
+    return index
+
+
+def _check_baseline(spec: BaselineSpec, method: Any, name: str) -> BaselineSpec:
+    """``"zero"`` lives in embedding space (gradient methods); ``"delete"`` removes tokens (perturbation methods)."""
+    perturbation = isinstance(method, PerturbationTextMethod)
+    if spec.kind == "zero" and perturbation:
+        raise InvalidInputError(f"baseline 'zero' is an embedding-space baseline; {name!r} perturbs tokens: use pad, mask, unk, delete or custom ids")
+    if spec.kind == "delete" and not perturbation:
+        raise InvalidInputError(f"baseline 'delete' removes tokens, which only perturbation methods can do; {name!r} needs pad, mask, unk, zero or custom ids")
+    return spec
+
+
 def _model_max_length(model: nn.Module, tokenizer: Any) -> int:
     """The longest input the model accepts: the tokenizer's limit and the position table, whichever is smaller."""
     limits = []
@@ -308,10 +332,6 @@ def _right_padding(tokenizer: Any) -> Any:
         pad_token_type_id=getattr(tokenizer, "pad_token_type_id", 0),
         padding_side="right",
     )
-
-
-def _first(attributions: Any) -> Tensor:
-    return attributions[0] if isinstance(attributions, tuple) else attributions
 
 
 def _item(values: Tensor | None, row: int) -> float | None:

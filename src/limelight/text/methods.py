@@ -1,9 +1,10 @@
-"""Gradient methods as the text front end uses them: built at the word-embedding layer.
+"""The attribution methods the text front end offers, and how each turns a batch into token scores.
 
-Each entry says how to build the engine method and how to turn attributions of shape
-``(rows, tokens, hidden)`` into one score per token: ``"sum"`` over the hidden dimension keeps an
-additive method additive (completeness carries over to tokens and words); ``"l2"`` gives the
-size of an unsigned gradient.
+Gradient methods run at the word-embedding layer; ``"sum"`` over the hidden dimension keeps an
+additive method additive (completeness carries over to tokens and words), ``"l2"`` gives the
+size of an unsigned gradient. Perturbation methods take words as features through a
+word-presence vector (:mod:`limelight.text.presence`); a word's score is shared equally among
+its tokens, so summing tokens gives the word's score back.
 """
 
 from __future__ import annotations
@@ -15,41 +16,129 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ..engine import InputXGradient, LayerIntegratedGradients, NoiseTunnel, Saliency
+from ..engine import (
+    Attribution,
+    FeatureAblation,
+    InputXGradient,
+    KernelShap,
+    LayerIntegratedGradients,
+    Lime,
+    NoiseTunnel,
+    Occlusion,
+    Saliency,
+    ShapleyValueSampling,
+    ShapleyValues,
+)
 from ..errors import InvalidInputError
+from .presence import presence_forward
 
 
 @dataclass(frozen=True)
-class TextMethod:
-    """How one method is built at the embedding layer and reduced to token scores."""
+class Batch:
+    """One padded batch of texts, ready for a method: ``(rows, width)`` tensors on the model's device.
 
-    build: Callable[[Callable[..., Any], nn.Module, Any], Any]
+    ``word_index`` maps each token to its word (``-1`` for special tokens and padding);
+    ``baseline_ids`` are the baseline's tokens (``None`` for the zero and delete baselines);
+    ``layer_baselines`` are word-embedding baselines (the zero baseline only).
+    """
+
+    ids: Tensor
+    model_kwargs: dict[str, Tensor]
+    word_index: Tensor
+    baseline_ids: Tensor | None
+    layer_baselines: Tensor | None
+    target: Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What a method needs to be built: the model, its word-embedding layer, the explained output."""
+
+    model: nn.Module
+    layer: nn.Module
+    output: Callable[[Any], Tensor]
+    pad_id: int
+    delete: bool
+
+
+@dataclass(frozen=True)
+class GradientTextMethod:
+    """A gradient method at the embedding layer, reduced over the hidden dimension."""
+
+    build: Callable[[Setting], Any]
     reduce: str
     defaults: dict[str, Any] = field(default_factory=dict)
     uses_baseline: bool = False
+    additive: bool = True
 
-    def token_scores(self, attributions: Tensor) -> Tensor:
-        """One score per token from ``(rows, tokens, hidden)`` attributions."""
-        values = attributions.to(torch.float64)
-        return values.sum(-1) if self.reduce == "sum" else values.norm(dim=-1)
+    def run(self, engine: Any, batch: Batch, options: dict[str, Any]) -> tuple[Tensor, Attribution]:
+        baselines: dict[str, Any] = {}
+        if self.uses_baseline:
+            baselines = {"layer_baselines": batch.layer_baselines} if batch.layer_baselines is not None else {"baselines": batch.baseline_ids}
+        result = engine.attribute(batch.ids, target=batch.target, forward_kwargs=batch.model_kwargs, **baselines, **options)
+        values = result.attributions.to(torch.float64)
+        return (values.sum(-1) if self.reduce == "sum" else values.norm(dim=-1)), result
 
 
-GRADIENT_METHODS: dict[str, TextMethod] = {
-    "integrated_gradients": TextMethod(
-        lambda forward, layer, output: LayerIntegratedGradients(forward, layer, output=output),
-        "sum", {"n_steps": "auto", "tolerance": 1e-2}, uses_baseline=True,
+@dataclass(frozen=True)
+class PerturbationTextMethod:
+    """A perturbation method over the words of each text."""
+
+    method: type
+    defaults: dict[str, Any] = field(default_factory=dict)
+    uses_baseline: bool = True
+    additive: bool = True
+
+    def build(self, setting: Setting) -> Any:
+        return self.method(presence_forward(setting.model, setting.pad_id, setting.delete), output=setting.output)
+
+    def run(self, engine: Any, batch: Batch, options: dict[str, Any]) -> tuple[Tensor, Attribution]:
+        counts = (batch.word_index.max(1).values + 1).clamp(min=0)
+        width = max(int(counts.max()), 1)
+        columns = torch.arange(width, device=batch.ids.device)
+        presence = torch.ones((batch.ids.shape[0], width), device=batch.ids.device)
+        feature_mask = torch.where(columns < counts.unsqueeze(1), columns, torch.full_like(columns, -1))
+        mask_kwargs = {} if self.method is Occlusion else {"feature_mask": feature_mask}
+        extra = (
+            batch.ids,
+            batch.model_kwargs["attention_mask"],
+            batch.word_index,
+            batch.ids if batch.baseline_ids is None else batch.baseline_ids,
+            batch.model_kwargs.get("token_type_ids"),
+        )
+        result = engine.attribute(presence, baselines=0.0, target=batch.target, additional_forward_args=extra, **mask_kwargs, **options)
+        word_scores = result.extras["feature_scores"] if "feature_scores" in result.extras else result.attributions
+        return spread_over_tokens(word_scores.to(torch.float64), batch.word_index), result
+
+
+def spread_over_tokens(word_scores: Tensor, word_index: Tensor) -> Tensor:
+    """Token scores that share each word's score equally among its tokens (0 for special tokens)."""
+    index = word_index.clamp(min=0)
+    sizes = torch.zeros_like(word_scores).scatter_add_(1, index, (word_index >= 0).to(word_scores.dtype))
+    shared = word_scores.gather(1, index) / sizes.gather(1, index).clamp(min=1)
+    return torch.where(word_index >= 0, shared, torch.zeros_like(shared))
+
+
+TEXT_METHODS: dict[str, GradientTextMethod | PerturbationTextMethod] = {
+    "integrated_gradients": GradientTextMethod(
+        lambda s: LayerIntegratedGradients(s.model, s.layer, output=s.output), "sum", {"n_steps": "auto", "tolerance": 1e-2}, uses_baseline=True
     ),
-    "input_x_gradient": TextMethod(lambda forward, layer, output: InputXGradient(forward, layer, output=output), "sum"),
-    "saliency": TextMethod(lambda forward, layer, output: Saliency(forward, layer, output=output), "l2", {"abs": False}),
-    "smoothgrad": TextMethod(
-        lambda forward, layer, output: NoiseTunnel(Saliency(forward, layer, output=output)),
-        "l2", {"abs": False, "nt_samples": 20, "stdevs": 0.01, "seed": 0},
+    "input_x_gradient": GradientTextMethod(lambda s: InputXGradient(s.model, s.layer, output=s.output), "sum"),
+    "saliency": GradientTextMethod(lambda s: Saliency(s.model, s.layer, output=s.output), "l2", {"abs": False}, additive=False),
+    "smoothgrad": GradientTextMethod(
+        lambda s: NoiseTunnel(Saliency(s.model, s.layer, output=s.output)), "l2", {"abs": False, "nt_samples": 20, "stdevs": 0.01, "seed": 0}, additive=False
     ),
+    "feature_ablation": PerturbationTextMethod(FeatureAblation),
+    "occlusion": PerturbationTextMethod(Occlusion, {"sliding_window_shapes": (3,)}),
+    "shapley": PerturbationTextMethod(ShapleyValues),
+    "shapley_sampling": PerturbationTextMethod(ShapleyValueSampling, {"seed": 0}),
+    "kernel_shap": PerturbationTextMethod(KernelShap, {"seed": 0}),
+    "lime": PerturbationTextMethod(Lime, {"seed": 0}),
 }
 
 
-def gradient_method(name: str) -> TextMethod:
+def text_method(name: str) -> GradientTextMethod | PerturbationTextMethod:
     """The text method called ``name``; the error lists what exists."""
-    if name not in GRADIENT_METHODS:
-        raise InvalidInputError(f"unknown method {name!r}; choose one of {sorted(GRADIENT_METHODS)}")
-    return GRADIENT_METHODS[name]
+    if name not in TEXT_METHODS:
+        raise InvalidInputError(f"unknown method {name!r}; choose one of {sorted(TEXT_METHODS)}")
+    return TEXT_METHODS[name]
