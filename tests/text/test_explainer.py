@@ -510,8 +510,8 @@ def test_integrated_gradients_is_the_default_with_adaptive_steps():
 
 def test_bad_settings_are_clear_errors():
     model, tokenizer = classifier()
-    with pytest.raises(InvalidInputError, match="unknown method 'lime'.*integrated_gradients"):
-        TextExplainer(model, tokenizer, method="lime")
+    with pytest.raises(InvalidInputError, match="unknown method 'astrology'.*integrated_gradients"):
+        TextExplainer(model, tokenizer, method="astrology")
     with pytest.raises(InvalidInputError, match="pass the model's tokenizer"):
         TextExplainer(model)
     with pytest.raises(InvalidInputError, match="batch_size must be a positive int"):
