@@ -3,11 +3,13 @@
 Runs :func:`limelight.compare` on a seeded random subset of the 872 binary SST dev sentences (the
 SST-2 dev set, read from the SST trees so that every word carries its human sentiment label),
 explaining each sentence's gold label, with every method ``TextExplainer`` accepts (each at its
-defaults) plus Captum's recipe from its BERT tutorial computed through Captum. Writes the results
-section of ``docs/evaluation.md`` (between the ``results`` markers) and ``docs/evaluation/results.json``.
-Rerun from the repository root:
+defaults) plus Captum's recipe from its BERT tutorial computed through Captum. The sampling methods
+(thousands of model calls per sentence at their defaults) run on the first ``--sampling-n`` of those
+sentences, next to integrated gradients as a common reference; exact Shapley values (``2^n`` calls)
+are left out. Writes the results section of ``docs/evaluation.md`` (between the ``results`` markers)
+and ``docs/evaluation/results.json``. Rerun from the repository root:
 
-    HF_HUB_OFFLINE=1 python scripts/evaluate_methods.py --n 300 --seed 0
+    HF_HUB_OFFLINE=1 python scripts/evaluate_methods.py --n 300 --sampling-n 40 --seed 0
 
 (data dir: ``--data-dir``, else $LIMELIGHT_DATA, else ``../shared/data``; it must hold
 ``sst-trees/dev.txt``). Captum is used only by this script, never by limelight.
@@ -64,6 +66,10 @@ CANDIDATE_METHODS = (
 """Every method the issue names; those TextExplainer does not (yet) accept are reported as skipped."""
 
 CAPTUM_ROW = "captum_bert_tutorial"
+SAMPLING = ("shapley_sampling", "kernel_shap", "lime")
+"""Methods that cost thousands of model calls per sentence at their defaults: run on a smaller subset."""
+LEFT_OUT = {"shapley": "exact Shapley values need 2^n model calls for n words; limelight refuses more than 12 words by default"}
+REFERENCE = "integrated_gradients"
 
 
 def available_methods(model: Any, tokenizer: Any) -> tuple[list[str], list[str]]:
@@ -150,7 +156,23 @@ def data_randomisation_table(
     return table
 
 
-def results_markdown(comparison: Any, probability: dict[str, dict[str, Any]], data: dict[str, Any], context: dict[str, Any]) -> str:
+def comparison_markdown(title: str, comparison: Any, probability: dict[str, dict[str, Any]]) -> list[str]:
+    """One run's table, recommendation and agreement, then ERASER's probability AOPCs for the same explanations."""
+    body = comparison.to_markdown().replace("## Which explanation to trust\n", "").replace("### Agreement between methods", "#### Agreement between methods")
+    lines = [f"### {title}", "", body.strip(), "", "#### ERASER's definition: probabilities", ""]
+    lines += [
+        "The table above measures every method in logits (limelight's default quantity). ERASER defines comprehensiveness "
+        "and sufficiency on the explained class's probability; here they are, on the same explanations:",
+        "",
+        "| method | comprehensiveness AOPC (probability) ↑ | sufficiency AOPC (probability) ↓ |",
+        "|---|---:|---:|",
+    ]
+    for name, row in probability.items():
+        lines.append(f"| {markdown_text(name)} | {row['comprehensiveness'].format()} | {row['sufficiency'].format()} |")
+    return lines + [""]
+
+
+def results_markdown(runs: list[tuple[str, Any, dict[str, Any]]], data: dict[str, Any], context: dict[str, Any]) -> str:
     lines = [
         f"Produced by `{context['command']}` on {context['date']} ({context['machine']}; torch {context['torch']}, "
         f"{context['threads']} thread(s)); total {context['seconds'] / 60:.1f} min.",
@@ -162,23 +184,13 @@ def results_markdown(comparison: Any, probability: dict[str, dict[str, Any]], da
         f"{context['with_rationale']} of the {context['n']} sentences have at least one such word.",
         "",
     ]
-    if context["skipped"]:
-        lines += [f"Not run (TextExplainer does not accept them yet): {', '.join(context['skipped'])}.", ""]
-    lines += [comparison.to_markdown().replace("## Which explanation to trust", "### Table and recommendation").replace("### Agreement", "#### Agreement"), ""]
-    lines += [
-        "### ERASER's definition: probabilities",
-        "",
-        "The table above measures every method in logits (limelight's default quantity). ERASER defines comprehensiveness "
-        "and sufficiency on the predicted class's probability; here they are, on the same explanations:",
-        "",
-        "| method | comprehensiveness AOPC (probability) ↑ | sufficiency AOPC (probability) ↓ |",
-        "|---|---:|---:|",
-    ]
-    for name, row in probability.items():
-        lines.append(f"| {markdown_text(name)} | {row['comprehensiveness'].format()} | {row['sufficiency'].format()} |")
+    skipped = [f"{name} ({why})" for name, why in context["skipped"].items()]
+    if skipped:
+        lines += ["Not run: " + "; ".join(skipped) + ".", ""]
+    for title, comparison, probability in runs:
+        lines += comparison_markdown(title, comparison, probability)
     some = next(iter(data.values()))
     lines += [
-        "",
         "### Data-label randomisation",
         "",
         f"Two bag-of-embeddings classifiers (`limelight.evaluation.BagOfEmbeddings`) trained on the same {context['n_train']} "
@@ -212,7 +224,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=300, help="sentences to evaluate (random subset of the 872)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--methods", nargs="+", help="limit to these methods (default: every available one, plus the Captum row)")
+    parser.add_argument("--sampling-n", type=int, default=40, help=f"sentences for the sampling methods {SAMPLING}")
     parser.add_argument("--metrics", nargs="+", default=["default", "randomisation"],
                         help="'default' (forward-only metrics and plausibility), 'all', or metric names; 'default' may be combined with names")
     parser.add_argument("--n-train", type=int, default=400, help="SST-2 train sentences for the data-randomisation models")
@@ -227,35 +239,39 @@ def main() -> None:
     rationales = [pool[i] for i in chosen]
     model, tokenizer = demo_model()
     accepted, refused = available_methods(model, tokenizer)
-    methods: dict[str, Any] = {m: m for m in (args.methods or accepted) if m in accepted or m == CAPTUM_ROW}
-    if not args.methods or CAPTUM_ROW in args.methods:
-        methods[CAPTUM_ROW] = captum_bert_tutorial(tokenizer)
-    metrics: Any = args.metrics[0] if args.metrics in (["default"], ["all"]) else args.metrics
-    if isinstance(metrics, list) and "default" in metrics:
-        from limelight.evaluation.metrics import DEFAULT_METRICS
-
-        metrics = [*DEFAULT_METRICS, "f1", "iou", "auprc", *(m for m in metrics if m != "default")]
-    comparison = compare(
-        model, tokenizer, None, methods, metrics=metrics, rationales=rationales, target=[r.label for r in rationales],
-        quantity="logit", n_bootstrap=1000, seed=args.seed, show_progress=True,
-    )
-    indices = resample_indices(len(rationales), 1000, args.seed)
-    probability = eraser_probability_table(model, tokenizer, comparison, indices)
-    data = data_randomisation_table(tokenizer, methods, args.data_dir, [r.text for r in rationales[: args.n_data]], args.n_train, args.seed)
-    first = next(iter(comparison.results.values())).explanations
+    skipped = {name: "TextExplainer does not accept it" for name in refused}
+    skipped.update({name: why for name, why in LEFT_OUT.items() if name in accepted})
+    cheap: dict[str, Any] = {m: m for m in accepted if m not in SAMPLING and m not in LEFT_OUT}
+    cheap[CAPTUM_ROW] = captum_bert_tutorial(tokenizer)
+    sampling: dict[str, Any] = {m: m for m in (REFERENCE, *SAMPLING) if m in accepted}
+    metrics = metric_names(args.metrics)
+    sampling_n = min(args.sampling_n, len(rationales))
+    runs = [(f"All sentences ({len(rationales)})", run(model, tokenizer, cheap, rationales, metrics, args.seed))]
+    if len(sampling) > 1 and sampling_n:
+        title = f"Sampling methods, on the first {sampling_n} of those sentences (with {REFERENCE} as the common reference)"
+        runs.append((title, run(model, tokenizer, sampling, rationales[:sampling_n], metrics, args.seed)))
+    everything = {**cheap, **{m: e for m, e in sampling.items() if m not in cheap}}
+    data = data_randomisation_table(tokenizer, everything, args.data_dir, [r.text for r in rationales[: args.n_data]], args.n_train, args.seed)
+    first = runs[0][1][0].results[REFERENCE].explanations
     context = {
         "command": "HF_HUB_OFFLINE=1 python scripts/evaluate_methods.py " + " ".join(sys.argv[1:]),
         "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores shared",
         "torch": torch.__version__, "threads": args.threads, "seconds": time.perf_counter() - started,
-        "n": len(rationales), "seed": args.seed, "n_train": args.n_train, "n_data": min(args.n_data, len(rationales)), "pool": len(pool), "skipped": refused,
+        "n": len(rationales), "seed": args.seed, "n_train": args.n_train, "n_data": min(args.n_data, len(rationales)),
+        "pool": len(pool), "skipped": skipped,
         "accuracy": float(np.mean([e.predicted_label == r.label for e, r in zip(first, rationales)])),
         "with_rationale": sum(bool(r.spans) for r in rationales),
     }
-    section = results_markdown(comparison, probability, data, context)
+    section = results_markdown([(title, c, p) for title, (c, p) in runs], data, context)
     record = {
-        "context": context, "chosen": chosen, "recommendation": comparison.recommendation,
-        "table": comparison.to_dataframe().to_dict(orient="records"),
-        "eraser_probability": {m: {k: vars(v) for k, v in row.items()} for m, row in probability.items()},
+        "context": context, "chosen": chosen,
+        "runs": [
+            {
+                "title": title, "recommendation": comparison.recommendation, "table": comparison.to_dataframe().to_dict(orient="records"),
+                "eraser_probability": {m: {k: vars(v) for k, v in row.items()} for m, row in probability.items()},
+            }
+            for title, (comparison, probability) in runs
+        ],
         "data_randomisation": {m: {"rho": vars(row["rho"]), "train_accuracy_true": row["true"], "train_accuracy_shuffled": row["shuffled"]} for m, row in data.items()},
     }
     if args.no_write:
@@ -265,6 +281,26 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(record, indent=1, default=float), encoding="utf-8")
     print(section)
+
+
+def metric_names(requested: list[str]) -> Any:
+    """``compare``'s ``metrics`` from the command line: 'default' expands to the forward-only metrics and plausibility."""
+    if requested in (["default"], ["all"]):
+        return requested[0]
+    if "default" not in requested:
+        return requested
+    from limelight.evaluation.metrics import DEFAULT_METRICS
+
+    return [*DEFAULT_METRICS, "f1", "iou", "auprc", *(m for m in requested if m != "default")]
+
+
+def run(model: Any, tokenizer: Any, methods: dict[str, Any], rationales: list[Any], metrics: Any, seed: int) -> tuple[Any, dict[str, Any]]:
+    """``compare`` on the rationales' texts for their gold labels (metrics in logits), and ERASER's probability AOPCs."""
+    comparison = compare(
+        model, tokenizer, None, methods, metrics=metrics, rationales=rationales, target=[r.label for r in rationales],
+        quantity="logit", n_bootstrap=1000, seed=seed, show_progress=True,
+    )
+    return comparison, eraser_probability_table(model, tokenizer, comparison, resample_indices(len(rationales), 1000, seed))
 
 
 if __name__ == "__main__":

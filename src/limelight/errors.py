@@ -52,5 +52,9 @@ class ConvergenceWarning(UserWarning):
     """An integral did not reach its tolerance within the allowed number of steps."""
 
 
+class ContrastWarning(UserWarning):
+    """A contrast label equals the target, so target minus contrast is zero and every score is zero."""
+
+
 class TrainingModeWarning(UserWarning):
     """The model was in training mode; limelight attributed in eval mode and restored the mode."""

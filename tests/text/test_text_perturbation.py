@@ -5,7 +5,7 @@ import torch
 import transformers
 
 from limelight import TextExplainer
-from limelight.errors import InvalidInputError
+from limelight.errors import ContrastWarning, InvalidInputError
 from limelight.text.methods import spread_over_tokens
 from limelight.text.presence import delete_absent, replace_absent, token_presence
 
@@ -108,3 +108,9 @@ def test_baselines_that_do_not_fit_the_method_are_refused(one_word, tokenizer):
         TextExplainer(one_word, tokenizer, method="shapley", baseline="zero")
     with pytest.raises(InvalidInputError, match="only perturbation methods"):
         TextExplainer(one_word, tokenizer, method="integrated_gradients", baseline="delete")
+
+
+def test_a_contrast_equal_to_the_target_warns_and_scores_zero(one_word, tokenizer):
+    with pytest.warns(ContrastWarning, match="also the target"):
+        explanation = TextExplainer(one_word, tokenizer, method="feature_ablation").explain("the movie was fun", target=1, contrast=1)
+    assert all(score == 0 for _, score in explanation.words)

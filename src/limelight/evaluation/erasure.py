@@ -32,7 +32,7 @@ from limelight._progress import progress
 from limelight.engine.forward import eval_mode, read_output
 from limelight.errors import InvalidInputError
 from limelight.text.encoding import Encoding, PaddedBatch, batch_by_length, encode
-from limelight.text.explainer import _model_max_length, _right_padding
+from limelight.text.windows import model_max_length
 from limelight.text.explanation import Explanation
 from limelight.text.windows import plan_windows, window_encodings
 
@@ -109,7 +109,7 @@ class WordEraser:
         self.model, self.tokenizer = model, tokenizer
         self.fill, self.quantity, self.batch_size, self.show_progress = fill, quantity, batch_size, show_progress
         self.labels = model_labels(model)
-        self.max_length = max_length or _model_max_length(model, tokenizer)
+        self.max_length = max_length or model_max_length(model, tokenizer)
         self._fill_id(fill)
         self._cache: dict[tuple[Any, ...], Tensor] = {}
         self.rows_evaluated = 0
@@ -208,7 +208,7 @@ class WordEraser:
                 units.append(encoding)
                 shifts.append(None if row.shift is None else tuple(row.shift[i] for i in window.indices))
         per_unit: list[Tensor] = [torch.empty(0)] * len(units)
-        batches = batch_by_length(_right_padding(self.tokenizer), units, self.batch_size)
+        batches = batch_by_length(self.tokenizer, units, self.batch_size, padding_side="right")
         with eval_mode([self.model], True), torch.no_grad():
             for batch in progress(batches, len(batches), "evaluating erasures", self.show_progress):
                 chosen = [shifts[index] for index in batch.indices]

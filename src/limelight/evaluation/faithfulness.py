@@ -14,8 +14,8 @@ Notation: ``x`` is a text of ``n`` words, ``f`` the explained objective (see :mo
 * leave-one-out agreement: Kendall's tau-b between the word scores and the effects
   ``f(x) - f(x \\ {w})`` of deleting each word alone;
 * completeness error: ``|sum of scores - (f(x) - f(b))|`` against the explanation's own baseline
-  ``b``: the explanation's ``delta`` when it carries one, else recomputed for ``pad``/``mask``/``unk``
-  baselines, else ``nan`` (methods without a baseline promise no completeness).
+  ``b``: the explanation's ``delta`` when it carries one, else recomputed for the ``delete``, ``pad``,
+  ``mask`` and ``unk`` baselines, else ``nan`` (methods without a baseline promise no completeness).
 
 Every function takes a :class:`~.erasure.WordEraser` and explanations (or prepared subjects) and
 evaluates all their variants in one batched call. Texts without words give ``nan``.
@@ -33,7 +33,7 @@ import numpy as np
 
 from limelight.text.explanation import Explanation
 
-from .erasure import Perturbation, Subject, WordEraser, keep_only
+from .erasure import FILLS, Perturbation, Subject, WordEraser, keep_only
 from .objective import objective_of
 from .ranking import RankBy, kendall_tau, rank_order, top_count
 
@@ -163,15 +163,16 @@ def leave_one_out_tau(eraser: WordEraser, items: Items) -> np.ndarray:
     return np.array([kendall_tau(s.scores, effects) for s, effects in zip(subjects, leave_one_out(eraser, subjects))])
 
 
-RECOMPUTABLE_BASELINES: tuple[str, ...] = ("pad", "mask", "unk")
-"""Baselines a completeness error can be recomputed for: every content token replaced by that token."""
+RECOMPUTABLE_BASELINES: tuple[str, ...] = FILLS
+"""Baselines a completeness error can be recomputed for: every word deleted, or every content token
+replaced by the pad, mask or unk token (the explainer's baselines of the same names)."""
 
 
 def completeness_error(eraser: WordEraser, items: Items) -> np.ndarray:
     """Per text, ``|sum of word scores - (f(x) - f(baseline))|`` in the explanation's own quantity.
 
-    Uses the explanation's ``delta`` when it has one; recomputes it for ``pad``/``mask``/``unk``
-    baselines; ``nan`` otherwise.
+    Uses the explanation's ``delta`` when it has one; recomputes it for the ``delete``, ``pad``,
+    ``mask`` and ``unk`` baselines; ``nan`` otherwise.
     """
     subjects = subjects_of(eraser, items)
     out = np.full(len(subjects), math.nan)

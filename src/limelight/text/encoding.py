@@ -263,26 +263,30 @@ def length_order(encodings: Sequence[Encoding]) -> list[int]:
 
 
 def batch_by_length(
-    tokenizer: PreTrainedTokenizerBase, encodings: Sequence[Encoding], batch_size: int | None = None
+    tokenizer: PreTrainedTokenizerBase,
+    encodings: Sequence[Encoding],
+    batch_size: int | None = None,
+    padding_side: str | None = None,
 ) -> list[PaddedBatch]:
     """Sort encodings by length, cut them into batches of ``batch_size`` (one batch if ``None``), pad each.
 
-    Padding uses the tokenizer's pad id, pad token type id and padding side. Each batch's
-    ``indices`` say which encodings it holds; :func:`restore_order` puts per-batch results back.
+    Padding uses the tokenizer's pad id and pad token type id, on ``padding_side`` (the
+    tokenizer's by default). Each batch's ``indices`` say which encodings it holds;
+    :func:`restore_order` puts per-batch results back.
     """
     if batch_size is not None and batch_size < 1:
         raise InvalidInputError(f"batch_size must be a positive integer or None, got {batch_size}")
     order = length_order(encodings)
     size = batch_size or max(len(order), 1)
-    return [_pad_batch(tokenizer, encodings, tuple(order[i : i + size])) for i in range(0, len(order), size)]
+    side = padding_side or getattr(tokenizer, "padding_side", "right")
+    return [_pad_batch(tokenizer, encodings, tuple(order[i : i + size]), side) for i in range(0, len(order), size)]
 
 
 def _pad_batch(
-    tokenizer: PreTrainedTokenizerBase, encodings: Sequence[Encoding], indices: tuple[int, ...]
+    tokenizer: PreTrainedTokenizerBase, encodings: Sequence[Encoding], indices: tuple[int, ...], side: str
 ) -> PaddedBatch:
     chosen = [encodings[index] for index in indices]
     lengths = tuple(len(encoding) for encoding in chosen)
-    side = getattr(tokenizer, "padding_side", "right")
     pad_id = getattr(tokenizer, "pad_token_id", None)
     if pad_id is None:
         if len(set(lengths)) > 1:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any, Union
 
 import torch
@@ -19,7 +18,8 @@ from torch import Tensor, nn
 
 from .._progress import progress
 from ..engine import Contrast
-from ..errors import InvalidInputError
+from .._warnings import warn
+from ..errors import ContrastWarning, InvalidInputError
 from .baselines import BaselineLike, BaselineSpec, baseline_ids
 from .encoding import Encoding, PaddedBatch, batch_by_length, encode_batch
 from .explanation import Explanation, Explanations
@@ -27,7 +27,7 @@ from .labels import LabelSpec, label_names, resolve_label
 from .loading import load_local
 from .methods import Batch, PerturbationTextMethod, Setting, text_method
 from .quantity import check_quantity, output_transform
-from .windows import WindowPlan, plan_windows, stitch, window_encodings
+from .windows import WindowPlan, model_max_length, plan_windows, stitch, window_encodings
 from .words import GROUPINGS, POOLINGS, group_words, token_spans, word_spans
 
 Texts = Union[str, Sequence[str]]
@@ -67,7 +67,8 @@ class TextExplainer:
     completeness). ``batch_size`` texts go through the model together; ``max_length`` defaults
     to the model's limit, beyond which texts are explained in overlapping windows.
     Remaining keyword arguments go to the method (e.g. ``n_steps=50``, ``tolerance=1e-3``,
-    ``internal_batch_size=...``).
+    ``internal_batch_size=...``; the integration rule of integrated gradients is ``rule=``,
+    e.g. ``rule="riemann_trapezoid"``).
     """
 
     def __init__(
@@ -103,7 +104,7 @@ class TextExplainer:
         self.quantity = check_quantity(quantity)
         self.words, self.pooling = words, pooling
         self.batch_size, self.window_overlap, self.show_progress = batch_size, window_overlap, show_progress
-        self.max_length = max_length or _model_max_length(model, tokenizer)
+        self.max_length = max_length or model_max_length(model, tokenizer)
         self.options = {**self.method.defaults, **method_options}
         self.layer = model.get_input_embeddings()
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
@@ -147,11 +148,20 @@ class TextExplainer:
             return Explanations()
         plans = [plan_windows(e, self.max_length, self.window_overlap) for e in encodings]
         units = [unit for t, (e, plan) in enumerate(zip(encodings, plans)) for unit in self._units(t, e, plan)]
-        batches = batch_by_length(_right_padding(self.tokenizer), [u.encoding for u in units], self.batch_size)
+        # Always pad on the right: a plain forward numbers positions from the first column, so left
+        # padding would shift a shorter text's positions and change its result.
+        batches = batch_by_length(self.tokenizer, [u.encoding for u in units], self.batch_size, padding_side="right")
         logits = self._predict(units, batches)
         names = self.labels
         targets = _per_text_targets(target, len(items), names, logits)
         versus = None if contrast is None else resolve_label(contrast, names, "contrast")
+        if versus is not None and versus in targets:
+            same = [i for i, t in enumerate(targets) if t == versus]
+            warn(
+                f"the contrast label {names[versus]!r} is also the target of text(s) {same}: target minus itself is zero, "
+                "so their scores are all zero; choose another contrast or target for them",
+                ContrastWarning,
+            )
         scored = self._attribute(units, batches, targets, versus)
         explanations = Explanations(
             self._assemble(e, plan, [scored[i] for i, u in enumerate(units) if u.text == t], logits[t], targets[t], versus)
@@ -304,34 +314,6 @@ def _check_baseline(spec: BaselineSpec, method: Any, name: str) -> BaselineSpec:
     if spec.kind == "delete" and not perturbation:
         raise InvalidInputError(f"baseline 'delete' removes tokens, which only perturbation methods can do; {name!r} needs pad, mask, unk, zero or custom ids")
     return spec
-
-
-def _model_max_length(model: nn.Module, tokenizer: Any) -> int:
-    """The longest input the model accepts: the tokenizer's limit and the position table, whichever is smaller."""
-    limits = []
-    tokenizer_limit = getattr(tokenizer, "model_max_length", None)
-    if isinstance(tokenizer_limit, int) and tokenizer_limit < 1_000_000:
-        limits.append(tokenizer_limit)
-    config = model.config
-    positions = getattr(config, "max_position_embeddings", None)
-    if isinstance(positions, int):
-        # RoBERTa-style models number positions from pad_token_id + 1.
-        offset = (config.pad_token_id or 0) + 1 if getattr(config, "model_type", "") in ("roberta", "xlm-roberta", "camembert") else 0
-        limits.append(positions - offset)
-    return min(limits) if limits else 512
-
-
-def _right_padding(tokenizer: Any) -> Any:
-    """The tokenizer's pad values, always padding on the right.
-
-    A plain forward numbers positions from the first column, so left padding would shift every
-    position of a shorter text and change its result (the model was never given position ids).
-    """
-    return SimpleNamespace(
-        pad_token_id=tokenizer.pad_token_id,
-        pad_token_type_id=getattr(tokenizer, "pad_token_type_id", 0),
-        padding_side="right",
-    )
 
 
 def _item(values: Tensor | None, row: int) -> float | None:

@@ -44,7 +44,10 @@ class Explanation:
     different texts by the same model are directly comparable: nothing is normalised per text.
     ``delta`` is the completeness error of the attribution (sum of token scores minus the
     change of the explained quantity between baseline and input); ``None`` for methods that
-    do not promise completeness.
+    do not promise completeness. For a text explained in several windows (longer than the
+    model's limit), ``target_value``, ``baseline_value`` and ``delta`` are those of the window
+    with the largest ``|delta|`` (the weakest evidence), ``probabilities`` come from the mean of
+    the windows' logits, and ``windows`` lists each window's character span.
     """
 
     text: str

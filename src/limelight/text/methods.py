@@ -75,7 +75,8 @@ class GradientTextMethod:
         baselines: dict[str, Any] = {}
         if self.uses_baseline:
             baselines = {"layer_baselines": batch.layer_baselines} if batch.layer_baselines is not None else {"baselines": batch.baseline_ids}
-        result = engine.attribute(batch.ids, target=batch.target, forward_kwargs=batch.model_kwargs, **baselines, **options)
+        engine_options = {("method" if name == "rule" else name): value for name, value in options.items()}
+        result = engine.attribute(batch.ids, target=batch.target, forward_kwargs=batch.model_kwargs, **baselines, **engine_options)
         values = result.attributions.to(torch.float64)
         return (values.sum(-1) if self.reduce == "sum" else values.norm(dim=-1)), result
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -165,3 +166,18 @@ def stitch(plan: WindowPlan, window_scores: Sequence[torch.Tensor | np.ndarray])
         fixed_total += scores[[position[index] for index in plan.fixed]].to(dtype)
     stitched[fixed] = fixed_total / len(plan.windows)
     return stitched
+
+
+def model_max_length(model: Any, tokenizer: Any) -> int:
+    """The longest input the model accepts: the tokenizer's limit and the position table, whichever is smaller."""
+    limits = []
+    tokenizer_limit = getattr(tokenizer, "model_max_length", None)
+    if isinstance(tokenizer_limit, int) and tokenizer_limit < 1_000_000:
+        limits.append(tokenizer_limit)
+    config = model.config
+    positions = getattr(config, "max_position_embeddings", None)
+    if isinstance(positions, int):
+        # RoBERTa-style models number positions from pad_token_id + 1.
+        offset = (config.pad_token_id or 0) + 1 if getattr(config, "model_type", "") in ("roberta", "xlm-roberta", "camembert") else 0
+        limits.append(positions - offset)
+    return min(limits) if limits else 512

@@ -21,10 +21,14 @@ from ..model import BoundModel
 from ..spaces import InputSpace
 from .features import Features
 from .perturbers import Perturber
-from .progress import progress
+from ..._progress import progress_bar
 
 Coalitions = Callable[[Tensor], Tensor]
 """Row ids -> their coalitions, ``(rows, width)`` bool, built per chunk."""
+
+
+AUTO_MIN_CHUNKS = 20
+"""Without ``show_progress``, a bar appears (on a terminal) only for runs of more forwards than this."""
 
 
 class CoalitionEvaluator:
@@ -45,7 +49,8 @@ class CoalitionEvaluator:
     def lazy(self, example_index: Tensor, coalitions: Coalitions) -> Tensor:
         """Values (float64, CPU) of rows whose coalitions are built chunk by chunk (for huge or regular sets)."""
         n = example_index.shape[0]
-        with progress(f"{self.name}: {n} perturbed inputs", math.ceil(n / self.chunk_rows), self.show_progress) as tick:
+        chunks = math.ceil(n / self.chunk_rows)
+        with progress_bar(f"{self.name}: {n} perturbed inputs", chunks, self.show_progress, minimum=AUTO_MIN_CHUNKS) as tick:
 
             def points(rows: Tensor) -> tuple[Tensor, ...]:
                 tick()
