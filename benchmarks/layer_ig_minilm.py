@@ -45,6 +45,7 @@ TOLERANCE = 1e-2
 ABSOLUTE_FLOOR = 1e-4  # limelight's absolute term: |delta| <= tol * |f(x) - f(b)| + 1e-4
 SPREAD_WARNING = 0.20
 CLOCKS = ("cpu", "wall")
+PROBED = ("check_forward", "measure_row_bytes")  # limelight.engine.base names timed in the default runs
 DEFAULT_DATA = Path("/work/shared/data/sst2/dev.tsv")
 
 
@@ -56,7 +57,7 @@ class Batch:
     mask: Tensor
     baseline: Tensor
     target: list[int]
-    word_pieces: list[int]
+    real_tokens: list[int]
 
 
 @dataclass
@@ -82,7 +83,7 @@ class Outcome:
 class Probes:
     """CPU seconds limelight spent in its forward check and memory probe, and the chunk sizes it chose."""
 
-    seconds: dict[str, list[float]] = field(default_factory=lambda: {"check_forward": [], "measure_row_bytes": []})
+    seconds: dict[str, list[float]] = field(default_factory=dict)
     chunk_rows: list[int] = field(default_factory=list)
 
 
@@ -101,10 +102,10 @@ def parse_args() -> argparse.Namespace:
                         help="demo: limelight.demo.demo_model() (trained SST-2 head, falls back to base); "
                              "base: pretrained MiniLM encoder with a random 2-class head")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"SST-2 dev.tsv (default: {DEFAULT_DATA})")
-    parser.add_argument("--quick", action="store_true", help="smoke run (~1 min): batch 2, 1 round, no warm-up")
+    parser.add_argument("--quick", action="store_true", help="smoke run (~1 min): batch 2, 1 warm-up round, 1 timed round")
     args = parser.parse_args()
     if args.quick:
-        args.batch, args.repeats, args.warmup = 2, 1, 0
+        args.batch, args.repeats, args.warmup = 2, 1, 1
     return args
 
 
@@ -206,8 +207,12 @@ def captum_run(model: nn.Module, batch: Batch, change: Tensor) -> Outcome:
 
 
 def record_probes(probes: Probes) -> Callable[[], None]:
-    """Time limelight's probes by wrapping the names its call module uses; returns an undo function."""
-    originals = {name: getattr(engine_base, name) for name in ("check_forward", "measure_row_bytes", "rows_for_budget")}
+    """Time limelight's probes by wrapping the names its call module uses; returns an undo function.
+
+    These are engine internals: a name the engine no longer has is simply not recorded.
+    """
+    names = [name for name in (*PROBED, "rows_for_budget") if hasattr(engine_base, name)]
+    originals = {name: getattr(engine_base, name) for name in names}
 
     def timed(name: str) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -215,7 +220,7 @@ def record_probes(probes: Probes) -> Callable[[], None]:
             try:
                 return originals[name](*args, **kwargs)
             finally:
-                probes.seconds[name].append(time.process_time() - start)
+                probes.seconds.setdefault(name, []).append(time.process_time() - start)
         return wrapper
 
     def chunk(*args: Any) -> int:
@@ -223,9 +228,8 @@ def record_probes(probes: Probes) -> Callable[[], None]:
         probes.chunk_rows.append(rows)
         return rows
 
-    engine_base.check_forward = timed("check_forward")
-    engine_base.measure_row_bytes = timed("measure_row_bytes")
-    engine_base.rows_for_budget = chunk
+    for name in names:
+        setattr(engine_base, name, chunk if name == "rows_for_budget" else timed(name))
 
     def undo() -> None:
         for name, original in originals.items():
@@ -313,7 +317,7 @@ def _outcome_cells(outcome: Outcome | None) -> str:
 def report_length(length: int, batch: Batch, times: Timings, outcomes: dict[str, Outcome], probes: Probes) -> list[str]:
     """Print the table for one sequence length; return its verdict and warning lines."""
     print(f"\n### length {length}: {len(batch.target)} texts x {STEPS} steps = {len(batch.target) * STEPS} rows "
-          f"(tokens that are not padding: {batch.word_pieces}; targets {batch.target})\n")
+          f"(tokens that are not padding: {batch.real_tokens}; targets {batch.target})\n")
     print("| variant | vs | CPU s median (range) | CPU ratio (range) | wall s median (range) | wall ratio (range) "
           "| gradient rows | steps mean / max | all within tol | max rel. delta |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---|---:|")
@@ -342,11 +346,15 @@ def _verdict(ok: bool) -> str:
 
 
 def _probe_line(probes: Probes, cpu: dict[str, list[float]]) -> str:
-    check = statistics.median(probes.seconds["check_forward"])
-    measure = statistics.median(probes.seconds["measure_row_bytes"])
     floor = statistics.median(cpu["floor"])
-    return (f"limelight defaults, CPU s per call: check_forward {check:.3f} ({check / floor:.1%} of the floor), "
-            f"memory probe {measure:.3f} ({measure / floor:.1%}); rows per chunk chosen: {sorted(set(probes.chunk_rows))}")
+    parts = []
+    for name in PROBED:
+        if name in probes.seconds:
+            seconds = statistics.median(probes.seconds[name])
+            parts.append(f"{name} {seconds:.3f} ({seconds / floor:.1%} of the floor)")
+        else:
+            parts.append(f"{name} not recorded (no longer in limelight.engine.base)")
+    return f"limelight defaults, CPU s per call: {', '.join(parts)}; rows per chunk chosen: {sorted(set(probes.chunk_rows))}"
 
 
 def main() -> None:

@@ -158,7 +158,8 @@ def data_randomisation_table(
 
 def comparison_markdown(title: str, comparison: Any, probability: dict[str, dict[str, Any]]) -> list[str]:
     """One run's table, recommendation and agreement, then ERASER's probability AOPCs for the same explanations."""
-    body = comparison.to_markdown().replace("## Which explanation to trust\n", "").replace("### Agreement between methods", "#### Agreement between methods")
+    body = comparison.to_markdown().replace("## Which explanation to trust\n", "")
+    body = body.replace("### Agreement between methods", "#### Agreement between methods")
     lines = [f"### {title}", "", body.strip(), "", "#### ERASER's definition: probabilities", ""]
     lines += [
         "The table above measures every method in logits (limelight's default quantity). ERASER defines comprehensiveness "
@@ -272,7 +273,10 @@ def main() -> None:
             }
             for title, (comparison, probability) in runs
         ],
-        "data_randomisation": {m: {"rho": vars(row["rho"]), "train_accuracy_true": row["true"], "train_accuracy_shuffled": row["shuffled"]} for m, row in data.items()},
+        "data_randomisation": {
+            m: {"rho": vars(row["rho"]), "train_accuracy_true": row["true"], "train_accuracy_shuffled": row["shuffled"]}
+            for m, row in data.items()
+        },
     }
     if args.no_write:
         print(section)
@@ -298,7 +302,7 @@ def run(model: Any, tokenizer: Any, methods: dict[str, Any], rationales: list[An
     """``compare`` on the rationales' texts for their gold labels (metrics in logits), and ERASER's probability AOPCs."""
     comparison = compare(
         model, tokenizer, None, methods, metrics=metrics, rationales=rationales, target=[r.label for r in rationales],
-        quantity="logit", n_bootstrap=1000, seed=seed, show_progress=True,
+        metric_quantity="logit", n_bootstrap=1000, seed=seed, show_progress=True,
     )
     return comparison, eraser_probability_table(model, tokenizer, comparison, resample_indices(len(rationales), 1000, seed))
 

@@ -132,7 +132,8 @@ def test_cli_prints_the_markdown_report(one_word, tmp_path, capsys):
 
 def test_perturbation_methods_are_compared_like_gradient_ones(one_word):
     model, tokenizer = one_word
-    result = compare(model, tokenizer, list(TEXTS), ["feature_ablation", "shapley_sampling"], metrics=["comprehensiveness", "completeness_error"], n_bootstrap=50)
+    methods, metrics = ["feature_ablation", "shapley_sampling"], ["comprehensiveness", "completeness_error"]
+    result = compare(model, tokenizer, list(TEXTS), methods, metrics=metrics, n_bootstrap=50)
     for method in ("feature_ablation", "shapley_sampling"):
         np.testing.assert_allclose(result.results[method].values["comprehensiveness"], 5.0)
         np.testing.assert_allclose(result.results[method].values["completeness_error"], 0.0, atol=1e-9)

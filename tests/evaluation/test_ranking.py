@@ -19,7 +19,10 @@ def test_rank_order_signed_absolute_and_stable_ties():
         rank_order(scores, "magnitude")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("n", "fraction", "count"), [(10, 0.01, 1), (10, 0.05, 1), (10, 0.1, 1), (10, 0.2, 2), (10, 0.5, 5), (7, 0.5, 4), (3, 1.0, 3), (1, 0.2, 1)])
+@pytest.mark.parametrize(
+    ("n", "fraction", "count"),
+    [(10, 0.01, 1), (10, 0.05, 1), (10, 0.1, 1), (10, 0.2, 2), (10, 0.5, 5), (7, 0.5, 4), (3, 1.0, 3), (1, 0.2, 1)],
+)
 def test_top_count_rounds_up_to_at_least_one_word(n, fraction, count):
     assert top_count(n, fraction) == count
 

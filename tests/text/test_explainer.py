@@ -236,8 +236,8 @@ def test_a_directory_without_a_trained_classifier_head_is_refused(tmp_path):
 def test_json_round_trip_is_exact():
     model, tokenizer = classifier()
     explainer = TextExplainer(model, tokenizer, n_steps=STEPS, max_length=16)
-    results = explainer.explain([TEXT, PAIR[0]], ["fine", PAIR[1]], contrast="neutral")
-    assert results[0].windows and results[1].windows and results[1].text_pair == PAIR[1]  # they survive the trip too
+    results = explainer.explain([TEXT, PAIR[0]], ["fine", PAIR[1]], target="positive", contrast="negative")
+    assert results[0].contrast_label == "negative" and results[0].windows and results[1].windows and results[1].text_pair == PAIR[1]  # they survive the trip too
     for result in results:
         assert Explanation.from_json(result.to_json()) == result
     restored = Explanations.from_json(results.to_json())

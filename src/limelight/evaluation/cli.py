@@ -15,6 +15,8 @@ from typing import Any
 
 from limelight.errors import LimelightError
 
+from limelight.text.quantity import QUANTITIES
+
 from .compare import DEFAULT_METHODS, compare
 from .erasure import FILLS
 from .metrics import METRICS
@@ -29,7 +31,9 @@ def add_compare_parser(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS), help="methods to compare (names explain accepts)")
     parser.add_argument("--metrics", nargs="+", default=["default"], help=f"'default', 'all', or names from: {', '.join(METRICS)}")
     parser.add_argument("--primary", default="comprehensiveness", choices=list(METRICS), help="metric the recommendation is based on")
-    parser.add_argument("--quantity", choices=("logit", "probability", "log_probability"), help="what metrics measure (default: what was explained)")
+    parser.add_argument("--quantity", default="logit", choices=QUANTITIES, help="what the methods explain (default: logit)")
+    parser.add_argument("--baseline", default="pad", help="pad, mask, unk, zero, delete, or a custom baseline text")
+    parser.add_argument("--metric-quantity", choices=QUANTITIES, help="what metrics measure (default: what was explained)")
     parser.add_argument("--fill", default="delete", choices=FILLS, help="how erased words disappear")
     parser.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap resamples for the intervals")
     parser.add_argument("--seed", type=int, default=0)
@@ -50,8 +54,19 @@ def run_compare(arguments: argparse.Namespace, model: Any = None, tokenizer: Any
         model, tokenizer = _load(arguments.model)
     metrics = arguments.metrics[0] if arguments.metrics in (["default"], ["all"]) else arguments.metrics
     comparison = compare(
-        model, tokenizer, texts, arguments.methods, metrics=metrics, primary=arguments.primary, quantity=arguments.quantity,
-        fill=arguments.fill, n_bootstrap=arguments.n_bootstrap, seed=arguments.seed, show_progress=arguments.progress,
+        model,
+        tokenizer,
+        texts,
+        arguments.methods,
+        metrics=metrics,
+        primary=arguments.primary,
+        metric_quantity=arguments.metric_quantity,
+        fill=arguments.fill,
+        n_bootstrap=arguments.n_bootstrap,
+        seed=arguments.seed,
+        show_progress=arguments.progress,
+        quantity=arguments.quantity,
+        baseline=arguments.baseline,
     )
     print(comparison.to_markdown())
     if arguments.html:

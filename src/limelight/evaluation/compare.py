@@ -10,9 +10,11 @@ and a recommendation (:mod:`.recommendation`).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Union
 
 import numpy as np
@@ -90,13 +92,14 @@ class Comparison:
 
         return html_document(self, max_flagged, title)
 
-    def save_html(self, path: str, **options: Any) -> str:
-        """Write :meth:`to_html` to ``path`` (UTF-8) and return the path."""
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(self.to_html(**options))
-        return path
+    def save_html(self, path: str | os.PathLike[str], **options: Any) -> Path:
+        """Write :meth:`to_html` (``options`` go to it) to ``path`` as UTF-8 and return the path."""
+        target = Path(path)
+        target.write_text(self.to_html(**options), encoding="utf-8")
+        return target
 
     def _repr_html_(self) -> str:
+        """The report as an HTML fragment, for Jupyter."""
         from .report import html_fragment
 
         return html_fragment(self, 3)
@@ -120,7 +123,7 @@ def compare(
     target: Targets = None,
     contrast: LabelSpec = None,
     rationales: Sequence[Rationale] | None = None,
-    quantity: str | None = None,
+    metric_quantity: str | None = None,
     fill: str = "delete",
     rank_by: RankBy = "signed",
     primary: str = "comprehensiveness",
@@ -140,14 +143,17 @@ def compare(
 
     ``methods``: names :class:`~limelight.text.TextExplainer` accepts, or a mapping from a label to
     a method name or any :class:`~.explainers.Explainer`. ``settings`` go to every TextExplainer
-    (``baseline=``, ``quantity=``, ``batch_size=``...), ``method_settings[name]`` to one method.
+    (``baseline=``, ``quantity=``, ``batch_size=``...), ``method_settings[name]`` to one method;
+    ``text_pairs``, ``target`` and ``contrast`` to every explain call.
     ``metrics``: ``"default"`` (every forward-only faithfulness metric, plus plausibility when
     ``rationales`` are given, one per text), ``"all"`` (also max-sensitivity and the model
-    randomisation check, which explain again) or a list of names from
-    :data:`~.metrics.METRICS`. ``quantity``: what metrics measure (``None``: what each explanation
-    explained; ``"probability"`` for ERASER's definition); ``fill``: how words are erased.
-    ``curve_steps``: points per deletion/insertion curve (``None``: every word). ``n_samples``:
-    perturbations per text for infidelity. ``primary`` decides the recommendation.
+    randomisation check, which explain again) or a list of names from :data:`~.metrics.METRICS`.
+    ``metric_quantity``: what metrics measure (``None``: what each explanation explained;
+    ``"probability"`` for ERASER's definition); ``fill``: how words are erased; ``rank_by``:
+    ``"signed"`` or ``"absolute"`` scores. ``curve_steps``: points per deletion/insertion curve
+    (``None``: every word); ``n_samples``: perturbations per text for infidelity;
+    ``n_sensitivity_samples``: re-explanations per text for max-sensitivity. ``primary`` decides
+    the recommendation; ``seed`` fixes every random draw (perturbations, bootstrap).
     If ``texts`` is omitted, the rationales' texts are used.
     """
     texts = _texts(texts, rationales)
@@ -156,7 +162,7 @@ def compare(
         raise InvalidInputError(f"primary metric {primary!r} is not among the computed metrics {list(chosen_metrics)}")
     check_rank_by(rank_by)
     explainers = _explainers(tokenizer, methods, settings, method_settings or {})
-    eraser = WordEraser(model, tokenizer, fill=fill, quantity=quantity, batch_size=batch_size, show_progress=False)
+    eraser = WordEraser(model, tokenizer, fill=fill, quantity=metric_quantity, batch_size=batch_size, show_progress=False)
     indices = resample_indices(len(texts), n_bootstrap, seed)
     options = _Options(rank_by, curve_steps, n_samples, n_sensitivity_samples, seed)
     results: dict[str, MethodResult] = {}
@@ -172,10 +178,19 @@ def compare(
         summary = {m: estimate(per_metric[m], indices, confidence) for m in chosen_metrics}
         results[name] = MethodResult(name, explanations, explained - started, time.perf_counter() - explained, per_metric, summary)
     agreed = agreement({n: r.explanations for n, r in results.items()}, agreement_threshold) if len(results) > 1 else None
-    text = recommend({n: r.summary for n, r in results.items()}, {n: r.values for n, r in results.items()}, primary, indices, confidence, agreed)
+    summaries = {n: r.summary for n, r in results.items()}
+    text = recommend(summaries, {n: r.values for n, r in results.items()}, primary, indices, confidence, agreed)
     recorded = {
-        "n_inputs": len(texts), "quantity": f"the {quantity}" if quantity else "the quantity each method explained", "fill": fill, "rank_by": rank_by, "n_bootstrap": n_bootstrap,
-        "confidence": confidence, "seed": seed, "curve_steps": curve_steps, "n_samples": n_samples, "model_rows": eraser.rows_evaluated,
+        "n_inputs": len(texts),
+        "quantity": f"the {metric_quantity}" if metric_quantity else "the quantity each method explained",
+        "fill": fill,
+        "rank_by": rank_by,
+        "n_bootstrap": n_bootstrap,
+        "confidence": confidence,
+        "seed": seed,
+        "curve_steps": curve_steps,
+        "n_samples": n_samples,
+        "model_rows": eraser.rows_evaluated,
     }
     return Comparison(list(texts), results, chosen_metrics, primary, text, agreed, recorded)
 

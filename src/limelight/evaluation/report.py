@@ -108,7 +108,8 @@ def markdown(comparison: Comparison, max_flagged: int = 10) -> str:
     if flagged:
         lines += ["", "| # | text | mean rho | least agreeing pair |", "|---:|---|---:|---|"]
         for index in flagged:
-            cells = [str(index), _short(comparison.texts[index]), f"{comparison.agreement.mean[index]:.2f}", _pair(comparison, index)]  # type: ignore[union-attr]
+            mean = comparison.agreement.mean[index]  # type: ignore[union-attr]  # flagged inputs imply agreement
+            cells = [str(index), _short(comparison.texts[index]), f"{mean:.2f}", _pair(comparison, index)]
             lines.append("| " + " | ".join(markdown_text(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 

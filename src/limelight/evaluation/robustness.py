@@ -115,7 +115,7 @@ def max_sensitivity(
     explanations = list(explanations)
     original = [np.array([span.score for span in e.word_spans]) for e in explanations]
     ids = _content_ids(tokenizer, explanations)
-    worst = np.full(len(explanations), -math.inf)
+    ratios = np.empty((n_samples, len(explanations)))
     for sample in range(n_samples):
         with _perturbed_rows(model.get_input_embeddings(), ids, radius, seed * 100_003 + sample):
             again = explain_like(explainer, model, explanations)
@@ -124,8 +124,8 @@ def max_sensitivity(
             if moved.shape != scores.shape:
                 raise InvalidInputError(f"re-explaining text {index} gave {moved.size} words instead of {scores.size}")
             norm = float(np.linalg.norm(scores))
-            worst[index] = max(worst[index], float(np.linalg.norm(moved - scores)) / norm if norm > 0 else math.nan)
-    return worst
+            ratios[sample, index] = float(np.linalg.norm(moved - scores)) / norm if norm > 0 else math.nan
+    return ratios.max(axis=0)  # nan where the explanation is all zeros: no relative change is defined
 
 
 def _content_ids(tokenizer: Any, explanations: Sequence[Explanation]) -> list[int]:
