@@ -104,6 +104,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"SST-2 dev.tsv (default: {DEFAULT_DATA})")
     parser.add_argument("--quick", action="store_true", help="smoke run (~1 min): batch 2, 1 warm-up round, 1 timed round")
     args = parser.parse_args()
+    for name in ("batch", "repeats", "threads"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
+    if args.warmup < 0 or min(args.lengths) < 3:
+        parser.error("--warmup must be >= 0 and every length >= 3 ([CLS], a token, [SEP])")
     if args.quick:
         args.batch, args.repeats, args.warmup = 2, 1, 1
     return args
@@ -249,7 +254,7 @@ def timed_call(run: Callable[[], Any]) -> tuple[dict[str, float], Any]:
 
 
 def variants(model: nn.Module, batch: Batch, change: Tensor) -> dict[str, Callable[[], Any]]:
-    """The timed runs, in the order each round runs them, and the run each is compared with."""
+    """The timed runs, in the order each round runs them (``REFERENCE`` says what each is compared with)."""
     return {
         "floor": lambda: floor_run(model, batch),
         "limelight 50": lambda: limelight_run(model, batch, STEPS, defaults=False),

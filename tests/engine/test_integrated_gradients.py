@@ -51,7 +51,8 @@ def test_auto_mode_meets_tolerance_per_example_and_reports_steps():
     change = result.input_values - result.baseline_values
     assert bool(result.converged.all())
     assert torch.all(result.delta.abs() <= 1e-3 * change.abs() + 1e-4)
-    assert set(result.n_steps.tolist()) <= {5, 9, 17, 33, 65, 129, 257}
+    assert all(5 <= n <= 257 for n in result.n_steps.tolist())
+    assert [len(alphas) for alphas in result.extras["alphas"]] == result.n_steps.tolist()
     # A tighter tolerance never uses fewer steps; a looser one uses fewer.
     tight = IntegratedGradients(MLP()).attribute(x, b, target=1, n_steps="auto", tolerance=1e-6)
     loose = IntegratedGradients(MLP()).attribute(x, b, target=1, n_steps="auto", tolerance=1e-1)
@@ -66,6 +67,28 @@ def test_auto_mode_agrees_with_a_fine_fixed_rule():
     fine = IntegratedGradients(MLP()).attribute(x, target=0, n_steps=200)
     # The auto mode stops at the absolute floor of 1e-4 on the delta; per-feature agreement is of that order.
     torch.testing.assert_close(auto.attributions, fine.attributions, rtol=1e-3, atol=1e-4)
+
+
+def test_auto_mode_spends_its_nodes_where_the_integrand_is_steep():
+    # f(x) = tanh(20 (x - 0.3)) summed: along the path from 0 to x = 1 the gradient peaks at alpha = 0.3.
+    forward = lambda t: torch.tanh(20 * (t - 0.3)).sum(1)  # noqa: E731
+    x = torch.ones(1, 3)
+    result = IntegratedGradients(forward).attribute(x, n_steps="auto", tolerance=1e-4)
+    alphas = torch.tensor(result.extras["alphas"][0])
+    density_near_peak = ((alphas - 0.3).abs() <= 0.1).sum() / 0.2
+    density_far = (alphas >= 0.6).sum() / 0.4
+    assert bool(result.converged.all()) and density_near_peak > 3 * density_far
+    torch.testing.assert_close(result.attributions.sum().double(), forward(x).double()[0] - forward(torch.zeros(1, 3)).double()[0], atol=1e-3, rtol=1e-4)
+    # A uniform grid needs far more nodes for the same accuracy.
+    uniform = IntegratedGradients(forward).attribute(x, n_steps=len(alphas), method="riemann_trapezoid", tolerance=None)
+    assert uniform.delta.abs().item() > 10 * result.delta.abs().item()
+
+
+def test_auto_mode_never_exceeds_max_steps():
+    forward = lambda t: torch.tanh(50 * (t - 0.3)).sum(1)  # noqa: E731
+    with pytest.warns(ConvergenceWarning):
+        result = IntegratedGradients(forward).attribute(torch.ones(2, 3), n_steps="auto", tolerance=1e-9, max_steps=12)
+    assert result.n_steps.tolist() == [12, 12] and not bool(result.converged.any())
 
 
 def test_unconverged_examples_warn_and_are_flagged():

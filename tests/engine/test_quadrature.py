@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from limelight.engine.quadrature import FIXED_RULES, fixed_rule, romberg_coefficients, romberg_level_nodes, romberg_level_weight, romberg_nodes
+from limelight.engine.quadrature import FIXED_RULES, fixed_rule
 from limelight.errors import InvalidInputError
 
 
@@ -29,19 +29,6 @@ def test_gauss_legendre_is_exact_for_polynomials_of_degree_2n_minus_1(n):
     alphas, weights = fixed_rule("gausslegendre", n)
     degree = 2 * n - 1
     assert np.dot(weights, alphas**degree) == pytest.approx(1 / (degree + 1), rel=1e-12)
-
-
-def test_romberg_level_one_is_simpson_and_all_node_weights_are_positive_and_sum_to_one():
-    for level in range(8):
-        node_weights = {}
-        for l, c in enumerate(romberg_coefficients(level)):
-            for a in romberg_level_nodes(l):
-                node_weights[a] = node_weights.get(a, 0.0) + c * romberg_level_weight(l)
-        assert len(node_weights) == romberg_nodes(level)
-        assert math.fsum(node_weights.values()) == pytest.approx(1.0, abs=1e-14)
-        assert min(node_weights.values()) > 0
-        if level == 1:
-            assert [node_weights[a] for a in (0.0, 0.5, 1.0)] == pytest.approx([1 / 6, 4 / 6, 1 / 6])
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2.5, True, "50"])

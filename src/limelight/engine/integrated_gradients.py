@@ -2,8 +2,8 @@
 
 ``IG_i(x) = (x_i - b_i) * integral_0^1 df/dx_i(b + a (x - b)) da``. The integral is a quadrature
 over rows ``(example, node)`` that are evaluated in chunks; gradients are averaged with the rule's
-weights and multiplied by ``x - b`` once at the end. With ``n_steps="auto"`` each example is
-refined on nested grids until its completeness delta meets the tolerance.
+weights and multiplied by ``x - b`` once at the end. With ``n_steps="auto"`` each example's path
+is refined where it is wrong until its completeness delta meets the tolerance.
 """
 
 from __future__ import annotations
@@ -16,35 +16,16 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import InvalidInputError
-from .accumulate import RowPlan
+from .adaptive import integrate
 from .base import Call, GradientMethod, Points
 from .convergence import check_tolerance, completeness_delta, warn_unconverged, within_tolerance
 from .inputs import BaselineSpec, Inputs
-from .quadrature import (
-    ADAPTIVE_RULE,
-    FIXED_RULES,
-    fixed_rule,
-    romberg_coefficients,
-    romberg_level_for,
-    romberg_level_nodes,
-    romberg_level_weight,
-    romberg_nodes,
-)
+from .paths import path_plan, scale
+from .quadrature import ADAPTIVE_RULE, FIXED_RULES, fixed_rule
 from .result import Attribution
 from .targets import TargetSpec
 
 Steps = Union[int, Literal["auto"]]
-
-
-def _path_plan(x: Points, b: Points, examples: Tensor, alphas: Tensor, weights: Tensor, groups: Tensor, n_groups: int) -> RowPlan:
-    """Rows at ``b + alpha (x - b)`` for the given (example, alpha) pairs."""
-
-    def points(rows: Tensor) -> Points:
-        e, a = examples[rows], alphas[rows]
-        return tuple(bi[e] + a.to(xi.dtype).reshape(-1, *([1] * (xi.dim() - 1))) * (xi[e] - bi[e]) for xi, bi in zip(x, b))
-
-    describe = lambda row: f"alpha={alphas[row].item():.4g}"  # noqa: E731
-    return RowPlan(examples, groups, weights, n_groups, points, describe_row=describe)
 
 
 class IntegratedGradients(GradientMethod):
@@ -52,7 +33,8 @@ class IntegratedGradients(GradientMethod):
 
     Use ``n_steps`` nodes of ``method`` (``"gausslegendre"`` by default; also ``"riemann_left"``,
     ``"riemann_right"``, ``"riemann_middle"``, ``"riemann_trapezoid"``), or ``n_steps="auto"`` to
-    refine each example (Romberg on ``5, 9, 17, ... <= max_steps`` nodes) until
+    refine each example (trapezoid panels from ``min_steps`` nodes, bisected where their own
+    completeness error is largest, up to ``max_steps`` nodes) until
     ``|delta| <= tolerance * |f(x) - f(b)| + 1e-4``. Every result carries ``delta`` and ``n_steps``
     per example; examples over the tolerance raise a :class:`~limelight.errors.ConvergenceWarning`.
     """
@@ -138,14 +120,10 @@ def _integration_options(n_steps: Steps, method: str | None, tolerance: float | 
     return {"n_steps": n_steps, "rule": rule, "tolerance": tolerance}
 
 
-def _scale(x: Points, b: Points, mean_gradients: Points) -> tuple[Tensor, ...]:
-    return tuple(((xi - bi).to(torch.float64) * g).to(xi.dtype) for xi, bi, g in zip(x, b, mean_gradients))
-
-
 def _endpoint_values(call: Call, x: Points, b: Points, chunk: int, examples: Tensor) -> tuple[Tensor, Tensor]:
     """``f(x)`` and ``f(b)`` for the given examples, with one forward (no gradients) over both."""
     k = examples.shape[0]
-    plan = _path_plan(x, b, examples.repeat(2), torch.cat([torch.ones(k), torch.zeros(k)]).double(), torch.ones(2 * k), torch.arange(2 * k), 2 * k)
+    plan = path_plan(x, b, examples.repeat(2), torch.cat([torch.ones(k), torch.zeros(k)]).double(), torch.ones(2 * k), torch.arange(2 * k), 2 * k)
     values = call.run(plan, chunk, grad=False).values
     return values[:k], values[k:]
 
@@ -157,8 +135,8 @@ def _fixed(call: Call, x: Points, b: Points, chunk: int, options: dict[str, Any]
     examples = torch.arange(count).repeat_interleave(n)
     alphas = torch.from_numpy(alphas_np).repeat(count)
     weights = torch.from_numpy(weights_np).repeat(count)
-    accumulated = call.run(_path_plan(x, b, examples, alphas, weights, examples, count), chunk)
-    attributions = _scale(x, b, accumulated.sums)
+    accumulated = call.run(path_plan(x, b, examples, alphas, weights, examples, count), chunk)
+    attributions = scale(x, b, accumulated.sums)
     fx, fb = _values_at_ends(call, x, b, chunk, accumulated.values.reshape(count, n), alphas_np)
     return _result(attributions, fx, fb, torch.full((count,), n), options)
 
@@ -184,45 +162,7 @@ def _result(attributions: tuple[Tensor, ...], fx: Tensor, fb: Tensor, steps: Ten
 
 
 def _adaptive(call: Call, x: Points, b: Points, chunk: int, options: dict[str, Any]) -> Attribution:
-    """Romberg refinement per example: a new level is evaluated only for examples not yet converged."""
-    count, tolerance = call.n_examples, options["tolerance"]
-    first = romberg_level_for(options["min_steps"])
-    last = max([first] + [level for level in range(first, 20) if romberg_nodes(level) <= options["max_steps"]])
-    everyone = torch.arange(count)
-    partials, ends = _levels(call, x, b, chunk, everyone, range(first + 1))
-    fx, fb = ends
-    change = fx - fb
-    attributions = tuple(torch.zeros_like(xi) for xi in x)
-    steps = torch.zeros(count, dtype=torch.long)
-    converged = torch.zeros(count, dtype=torch.bool)
-    active, level = everyone, first
-    while active.numel():
-        coefficients = romberg_coefficients(level)
-        mean = tuple(sum(c * partials[l][i][active] for l, c in enumerate(coefficients)) for i in range(len(x)))
-        estimate = _scale(tuple(xi[active] for xi in x), tuple(bi[active] for bi in b), mean)
-        ok = within_tolerance(completeness_delta(estimate, change[active]), change[active], tolerance)
-        done = ok | (level == last)
-        converged[active] = ok
-        for total, part in zip(attributions, estimate):
-            total[active[done]] = part[done]
-        steps[active[done]] = romberg_nodes(level)
-        active, level = active[~done], level + 1
-        if active.numel():
-            new, _ = _levels(call, x, b, chunk, active, [level])
-            partials.append(tuple(s.new_zeros((count, *s.shape[1:])).index_copy_(0, active.to(s.device), s) for s in new[0]))
-    return _result(attributions, fx, fb, steps, options, converged)
-
-
-def _levels(call: Call, x: Points, b: Points, chunk: int, examples: Tensor, levels: Any) -> tuple[list[tuple[Tensor, ...]], tuple[Tensor, Tensor]]:
-    """Evaluate the nodes ``levels`` add, for ``examples``: per-level gradient sums, and f(x), f(b) if level 0 is in."""
-    levels = list(levels)
-    nodes = [(position, float(a)) for position, level in enumerate(levels) for a in romberg_level_nodes(level)]
-    k, per = examples.shape[0], len(nodes)
-    alphas = torch.tensor([a for _, a in nodes], dtype=torch.float64).repeat(k)
-    weights = torch.tensor([romberg_level_weight(levels[p]) for p, _ in nodes], dtype=torch.float64).repeat(k)
-    groups = torch.tensor([p for p, _ in nodes]).repeat(k) * k + torch.arange(k).repeat_interleave(per)
-    accumulated = call.run(_path_plan(x, b, examples.repeat_interleave(per), alphas, weights, groups, k * len(levels)), chunk)
-    sums = [tuple(s[p * k:(p + 1) * k] for s in accumulated.sums) for p in range(len(levels))]
-    values = accumulated.values.reshape(k, per)
-    ends = {a: values[:, i] for i, (p, a) in enumerate(nodes) if levels[p] == 0}
-    return sums, (ends.get(1.0, torch.empty(0)), ends.get(0.0, torch.empty(0)))
+    """Adaptive panels per example (see :mod:`limelight.engine.adaptive`)."""
+    outcome = integrate(call, x, b, chunk, options["tolerance"], options["min_steps"], options["max_steps"])
+    result = _result(outcome.attributions, outcome.input_values, outcome.baseline_values, outcome.n_steps, options, outcome.converged)
+    return Attribution(**{**result.__dict__, "extras": {"alphas": outcome.alphas}})
