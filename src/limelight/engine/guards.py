@@ -8,6 +8,8 @@ sides (the first row's value must not move). Shape errors such as ``[0]`` indexi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor
 
@@ -36,20 +38,27 @@ def _other_points(inputs: Points, baselines: Points) -> tuple[Points, Points]:
 
 def check_forward(space: Space, model: BoundModel, inputs: Points, baselines: Points) -> None:
     """Raise :class:`BatchDependenceError` if the forward is random or mixes rows of a batch."""
-    first = tuple(x[:1] for x in inputs)
-    pair = _rows(first, tuple(b[:1] for b in baselines))
-    index = torch.zeros(2, dtype=torch.long)
-    once, _ = space.evaluate(model, pair, index, grad=False)
-    again, _ = space.evaluate(model, pair, index, grad=False)
+    pair = _rows(tuple(x[:1] for x in inputs), tuple(b[:1] for b in baselines))
+    far, near = _other_points(inputs, baselines)
+    check_independent(
+        lambda rows, index: space.evaluate(model, rows, index, grad=False)[0],
+        pair, torch.zeros(2, dtype=torch.long), _rows(pair, far, near), torch.zeros(4, dtype=torch.long),
+    )
+
+
+def check_independent(values: Callable[[Points, Tensor], Tensor], pair: Points, pair_index: Tensor, crowd: Points, crowd_index: Tensor) -> None:
+    """Evaluate ``pair`` twice (it must not change), then ``crowd``, whose row 0 is the pair's: it must not move.
+
+    ``values(rows, example_index)`` gives the explained value of each row.
+    """
+    once, again = values(pair, pair_index), values(pair, pair_index)
     if not torch.allclose(once, again, rtol=RTOL, atol=ATOL):
         raise BatchDependenceError(
             f"the forward returned different values for the same batch twice ({_show(once)} then {_show(again)}): "
             "it is random, so attributions would be too. Put the model in eval mode (dropout off), or pass the model "
             "(or its bound method) as the forward so limelight can do it for you."
         )
-    far, near = _other_points(inputs, baselines)
-    crowd = _rows(pair, far, near)
-    moved, _ = space.evaluate(model, crowd, torch.zeros(4, dtype=torch.long), grad=False)
+    moved = values(crowd, crowd_index)
     if not torch.allclose(once[0], moved[0], rtol=RTOL, atol=ATOL):
         raise BatchDependenceError(
             f"output row 0 changed from {once[0].item():.6g} to {moved[0].item():.6g} when other rows joined the "

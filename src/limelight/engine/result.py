@@ -12,13 +12,16 @@ from .inputs import Inputs
 
 @dataclass(frozen=True)
 class Attribution:
-    """Attributions shaped like the inputs (or the layer), with their convergence evidence.
+    """Attributions shaped like the inputs (or the layer), with their evidence.
 
-    For the integrated-gradients family, ``delta`` is the completeness error per example,
-    ``sum(attributions) - (f(input) - f(baseline))``, and ``n_steps`` the number of points the
-    path integral used; ``converged`` says whether ``|delta|`` met the tolerance (``None`` when
-    no tolerance was asked for). ``input_values``/``baseline_values`` are the explained scalar
-    at the input and the baseline. Fields that a method cannot provide are ``None``.
+    ``delta`` is the completeness (efficiency) error per example,
+    ``sum(attributions) - (f(input) - f(baseline))``, for methods that promise completeness:
+    the integrated-gradients family (where ``n_steps`` is the number of points the path integral
+    used and ``converged`` whether ``|delta|`` met the tolerance), GradientSHAP (a Monte-Carlo
+    check) and the Shapley-value methods (exact Shapley: rounding only). ``input_values`` and
+    ``baseline_values`` are the explained scalar at the input and the baseline. ``extras`` holds
+    method-specific evidence (per-feature scores, surrogate fit, the nodes of an adaptive path).
+    Fields that a method cannot provide are ``None``.
     """
 
     attributions: Inputs
