@@ -3,6 +3,8 @@
 ``limelight explain "The movie was one of those amazing movies"`` prints a coloured word heatmap
 with the prediction, target and convergence delta. Texts come from the arguments, ``--file``
 (one per line) or standard input (``-``, or when nothing else is given and input is piped).
+``--output FILE.jsonl`` turns it into a dataset job that can be interrupted and resumed, and
+``--shard K/N`` splits the texts across N machines.
 """
 
 from __future__ import annotations
@@ -30,7 +32,20 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--json", action="store_true", help="print the explanations as JSON instead of a heatmap")
     explain.add_argument("--html", metavar="FILE", help="also write a self-contained HTML heatmap to FILE")
     explain.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="show a progress bar")
+    explain.add_argument("--output", metavar="FILE", help="append explanations to a JSON Lines file, resuming where an earlier run stopped")
+    explain.add_argument("--shard", default="0/1", type=_shard, help="with --output: explain only texts i with i %% N == K (K/N)")
+    explain.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True, help="with --output: continue an existing file (default)")
     return parser
+
+
+def _shard(value: str) -> tuple[int, int]:
+    try:
+        k, n = (int(part) for part in value.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"shard must look like K/N (e.g. 0/4), got {value!r}") from None
+    if not 0 <= k < n:
+        raise argparse.ArgumentTypeError(f"shard K/N needs 0 <= K < N, got {value!r}")
+    return k, n
 
 
 def _read_texts(arguments: argparse.Namespace) -> list[str]:
@@ -63,8 +78,17 @@ def _explain(arguments: argparse.Namespace) -> int:
     explainer = TextExplainer(
         model, tokenizer, method=arguments.method, quantity=arguments.quantity, baseline=arguments.baseline, show_progress=arguments.progress
     )
-    target = _label(arguments.target)
-    explanations = Explanations(explainer.explain(texts, target=target, contrast=_label(arguments.contrast)))
+    target, contrast = _label(arguments.target), _label(arguments.contrast)
+    if arguments.output:
+        from .text.dataset import explain_to_jsonl
+
+        explain_to_jsonl(
+            explainer, texts, arguments.output, resume=arguments.resume, shard=arguments.shard,
+            show_progress=arguments.progress, target=target, contrast=contrast,
+        )
+        print(f"wrote {arguments.output}")
+        return 0
+    explanations = Explanations(explainer.explain(texts, target=target, contrast=contrast))
     if arguments.html:
         save_html(arguments.html, explanations, level=arguments.level)
     if arguments.json:

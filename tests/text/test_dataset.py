@@ -73,3 +73,21 @@ def test_bad_arguments_are_rejected(explainer, tmp_path):
     (tmp_path / "bad.jsonl").write_text(good + "not json\n" + good)
     with pytest.raises(InvalidInputError, match="line 2"):
         list(read_jsonl(tmp_path / "bad.jsonl"))
+
+
+def test_the_cli_runs_a_resumable_sharded_job(tmp_path, explainer, capsys):
+    from limelight.cli import main
+
+    directory = tmp_path / "model"
+    explainer.model.save_pretrained(directory)
+    explainer.tokenizer.save_pretrained(directory)
+    texts = tmp_path / "texts.txt"
+    texts.write_text("\n".join(TEXTS) + "\n")
+    output = tmp_path / "out.jsonl"
+    arguments = ["explain", "--model", str(directory), "--file", str(texts), "--output", str(output)]
+    assert main([*arguments, "--shard", "1/2"]) == 0
+    assert sorted(i for i, _ in read_jsonl(output)) == [1, 3, 5]
+    assert main([*arguments, "--shard", "0/2"]) == 0
+    assert sorted(i for i, _ in read_jsonl(output)) == [0, 1, 2, 3, 4, 5]
+    assert main([*arguments, "--no-resume"]) == 1
+    assert "resume=True" in capsys.readouterr().err

@@ -43,7 +43,7 @@ def explain_to_jsonl(
         raise InvalidInputError(f"got {len(text_pairs)} text pairs for {len(texts)} texts")
     target = Path(path)
     if target.exists() and not resume:
-        raise InvalidInputError(f"{target} exists; pass resume=True to continue it, or choose another path")
+        raise InvalidInputError(f"{target} exists; pass resume=True (--resume on the command line) to continue it, or choose another path")
     done = set()
     if target.exists():
         _drop_unfinished_line(target)
