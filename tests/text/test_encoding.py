@@ -230,3 +230,17 @@ def test_pad_sequences_validates():
         pad_sequences([[1, 2]], 0, "right", width=1)
     with pytest.raises(InvalidInputError):
         batch_by_length(wordpiece_tokenizer(), [], batch_size=0)
+
+
+def test_max_padding_keeps_batches_to_texts_of_similar_length():
+    tokenizer = wordpiece_tokenizer()
+    texts = ["a", "a b", "the movie was one of those amazing movies", "the movie was one of those movies"]
+    encodings = encode_batch(tokenizer, texts)
+    loose = batch_by_length(tokenizer, encodings, 8)
+    tight = batch_by_length(tokenizer, encodings, 8, max_padding=0.25)
+    assert len(loose) == 1 and len(tight) > 1
+    for batch in tight:
+        assert min(batch.lengths) >= 0.75 * max(batch.lengths)
+    assert sorted(i for batch in tight for i in batch.indices) == [0, 1, 2, 3]
+    with pytest.raises(InvalidInputError, match="max_padding"):
+        batch_by_length(tokenizer, encodings, 8, max_padding=1.0)

@@ -267,19 +267,34 @@ def batch_by_length(
     encodings: Sequence[Encoding],
     batch_size: int | None = None,
     padding_side: str | None = None,
+    max_padding: float | None = None,
 ) -> list[PaddedBatch]:
-    """Sort encodings by length, cut them into batches of ``batch_size`` (one batch if ``None``), pad each.
+    """Sort encodings by length, cut them into batches of at most ``batch_size`` (all if ``None``), pad each.
 
-    Padding uses the tokenizer's pad id and pad token type id, on ``padding_side`` (the
-    tokenizer's by default). Each batch's ``indices`` say which encodings it holds;
-    :func:`restore_order` puts per-batch results back.
+    With ``max_padding`` (a fraction), a batch also ends before a text shorter than
+    ``(1 - max_padding)`` times the batch's longest, so padding never makes up more than that
+    share of a row: on a CPU, padded positions cost as much as real ones. Padding uses the
+    tokenizer's pad id and pad token type id, on ``padding_side`` (the tokenizer's by default).
+    Each batch's ``indices`` say which encodings it holds; :func:`restore_order` puts per-batch
+    results back.
     """
     if batch_size is not None and batch_size < 1:
         raise InvalidInputError(f"batch_size must be a positive integer or None, got {batch_size}")
-    order = length_order(encodings)
-    size = batch_size or max(len(order), 1)
+    if max_padding is not None and not 0 <= max_padding < 1:
+        raise InvalidInputError(f"max_padding must be a fraction in [0, 1), got {max_padding}")
     side = padding_side or getattr(tokenizer, "padding_side", "right")
-    return [_pad_batch(tokenizer, encodings, tuple(order[i : i + size]), side) for i in range(0, len(order), size)]
+    size = batch_size or max(len(encodings), 1)
+    groups: list[list[int]] = []
+    for index in length_order(encodings):
+        current = groups[-1] if groups else None
+        fits = current is not None and len(current) < size and (
+            max_padding is None or len(encodings[index]) >= (1 - max_padding) * len(encodings[current[0]])
+        )
+        if fits:
+            current.append(index)  # type: ignore[union-attr]
+        else:
+            groups.append([index])
+    return [_pad_batch(tokenizer, encodings, tuple(group), side) for group in groups]
 
 
 def _pad_batch(

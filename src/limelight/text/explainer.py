@@ -31,6 +31,8 @@ from .windows import WindowPlan, model_max_length, plan_windows, stitch, window_
 from .words import GROUPINGS, POOLINGS, group_words, token_spans, word_spans
 
 Texts = Union[str, Sequence[str]]
+MAX_PADDING = 0.25
+"""At most this share of a batch row is padding (see :func:`~limelight.text.encoding.batch_by_length`)."""
 Targets = Union[LabelSpec, Sequence[LabelSpec]]
 
 
@@ -149,8 +151,9 @@ class TextExplainer:
         plans = [plan_windows(e, self.max_length, self.window_overlap) for e in encodings]
         units = [unit for t, (e, plan) in enumerate(zip(encodings, plans)) for unit in self._units(t, e, plan)]
         # Always pad on the right: a plain forward numbers positions from the first column, so left
-        # padding would shift a shorter text's positions and change its result.
-        batches = batch_by_length(self.tokenizer, [u.encoding for u in units], self.batch_size, padding_side="right")
+        # padding would shift a shorter text's positions and change its result. Batches hold texts
+        # of similar length, so that padding stays a small share of the work.
+        batches = batch_by_length(self.tokenizer, [u.encoding for u in units], self.batch_size, padding_side="right", max_padding=MAX_PADDING)
         logits = self._predict(units, batches)
         names = self.labels
         targets = _per_text_targets(target, len(items), names, logits)
