@@ -4,7 +4,8 @@
 with the prediction, target and convergence delta. Texts come from the arguments, ``--file``
 (one per line) or standard input (``-``, or when nothing else is given and input is piped).
 ``--output FILE.jsonl`` turns it into a dataset job that can be interrupted and resumed, and
-``--shard K/N`` splits the texts across N machines.
+``--shard K/N`` splits the texts across N machines. ``limelight compare`` compares attribution
+methods on texts (see :mod:`limelight.evaluation.cli`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from .errors import LimelightError
 
@@ -35,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--output", metavar="FILE", help="append explanations to a JSON Lines file, resuming where an earlier run stopped")
     explain.add_argument("--shard", default="0/1", type=_shard, help="with --output: explain only texts i with i %% N == K (K/N)")
     explain.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True, help="with --output: continue an existing file (default)")
+    from .evaluation.cli import add_compare_parser
+
+    add_compare_parser(commands)
     return parser
 
 
@@ -48,7 +53,8 @@ def _shard(value: str) -> tuple[int, int]:
     return k, n
 
 
-def _read_texts(arguments: argparse.Namespace) -> list[str]:
+def read_texts(arguments: argparse.Namespace) -> list[str]:
+    """Texts from the positional arguments, ``--file`` (one per line) and standard input."""
     texts = [t for t in arguments.texts if t != "-"]
     if arguments.file:
         with open(arguments.file, encoding="utf-8") as handle:
@@ -65,16 +71,11 @@ def _explain(arguments: argparse.Namespace) -> int:
     from .text.explanation import Explanations
     from .viz import print_terminal, save_html
 
-    texts = _read_texts(arguments)
+    texts = read_texts(arguments)
     if not texts:
         print("limelight explain: give at least one text (arguments, --file, or standard input)", file=sys.stderr)
         return 2
-    if arguments.model:
-        model, tokenizer = arguments.model, None
-    else:
-        from .demo import demo_model
-
-        model, tokenizer = demo_model()
+    model, tokenizer = load_model(arguments.model)
     explainer = TextExplainer(
         model, tokenizer, method=arguments.method, quantity=arguments.quantity, baseline=arguments.baseline, show_progress=arguments.progress
     )
@@ -100,6 +101,17 @@ def _explain(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def load_model(path: str | None) -> tuple[Any, Any]:
+    """The classifier in a local directory, or the embedded demo model when no path is given."""
+    if path:
+        from .text.loading import load_local
+
+        return load_local(path)
+    from .demo import demo_model
+
+    return demo_model()
+
+
 def _label(value: str | None) -> str | int | None:
     return int(value) if value is not None and value.isdigit() else value
 
@@ -108,6 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     arguments = _parser().parse_args(argv)
     try:
+        if arguments.command == "compare":
+            from .evaluation.cli import run_compare
+
+            return run_compare(arguments)
         return _explain(arguments)
     except (LimelightError, OSError) as error:
         print(f"limelight {arguments.command}: {error}", file=sys.stderr)

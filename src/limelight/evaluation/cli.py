@@ -44,14 +44,14 @@ def add_compare_parser(commands: Any) -> argparse.ArgumentParser:
 
 def run_compare(arguments: argparse.Namespace, model: Any = None, tokenizer: Any = None) -> int:
     """Run ``compare`` for parsed arguments (``model``/``tokenizer`` override ``--model``); prints Markdown."""
-    from limelight.cli import _read_texts
+    from limelight.cli import load_model, read_texts
 
-    texts = _read_texts(arguments)
+    texts = read_texts(arguments)
     if not texts:
         print("limelight compare: give at least one text (arguments, --file, or standard input)", file=sys.stderr)
         return 2
     if model is None:
-        model, tokenizer = _load(arguments.model)
+        model, tokenizer = load_model(arguments.model)
     metrics = arguments.metrics[0] if arguments.metrics in (["default"], ["all"]) else arguments.metrics
     comparison = compare(
         model,
@@ -73,16 +73,6 @@ def run_compare(arguments: argparse.Namespace, model: Any = None, tokenizer: Any
         comparison.save_html(arguments.html)
         print(f"wrote {arguments.html}")
     return 0
-
-
-def _load(path: str | None) -> tuple[Any, Any]:
-    if path:
-        from limelight.text.loading import load_local
-
-        return load_local(path)
-    from limelight.demo import demo_model
-
-    return demo_model()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -32,9 +32,9 @@ from limelight._progress import progress
 from limelight.engine.forward import eval_mode, read_output
 from limelight.errors import InvalidInputError
 from limelight.text.encoding import Encoding, PaddedBatch, batch_by_length, encode
-from limelight.text.windows import model_max_length
+from limelight.text.explainer import MAX_PADDING
 from limelight.text.explanation import Explanation
-from limelight.text.windows import plan_windows, window_encodings
+from limelight.text.windows import model_max_length, plan_windows, window_encodings
 
 from .objective import Objective, model_labels, objective_of
 
@@ -208,7 +208,7 @@ class WordEraser:
                 units.append(encoding)
                 shifts.append(None if row.shift is None else tuple(row.shift[i] for i in window.indices))
         per_unit: list[Tensor] = [torch.empty(0)] * len(units)
-        batches = batch_by_length(self.tokenizer, units, self.batch_size, padding_side="right")
+        batches = batch_by_length(self.tokenizer, units, self.batch_size, padding_side="right", max_padding=MAX_PADDING)
         with eval_mode([self.model], True), torch.no_grad():
             for batch in progress(batches, len(batches), "evaluating erasures", self.show_progress):
                 chosen = [shifts[index] for index in batch.indices]
