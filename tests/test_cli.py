@@ -125,9 +125,10 @@ def test_the_demo_model_end_to_end(capsys):
 
 
 def test_compare_is_a_subcommand_of_the_main_cli(model_dir: str, capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, err = run(
-        capsys, "compare", "a fine movie", "a dull film", "--model", model_dir,
+    status = main([
+        "compare", "a fine movie", "a dull film", "--model", model_dir,
         "--methods", "input_x_gradient", "saliency", "--metrics", "comprehensiveness", "--n-bootstrap", "50",
-    )
+    ])
+    out, err = capsys.readouterr()
     assert status == 0, err
     assert "input_x_gradient" in out and "saliency" in out and "comprehensiveness" in out
