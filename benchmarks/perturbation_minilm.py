@@ -149,7 +149,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--shapley-samples", type=int, default=4,
                         help="permutations per sentence for ShapleyValueSampling, both libraries (default: 4; Captum's default is 25)")
     parser.add_argument("--kernel-samples", type=int, default=50,
-                        help="coalitions per sentence for KernelShap, both libraries (default: 50; Captum's default is 25)")
+                        help="KernelShap rows per sentence: Captum's n_samples, which counts all and no words; limelight "
+                             "gets n_samples = this - 2 (default: 50; Captum's default is 25)")
     parser.add_argument("--exact-max", type=int, default=10,
                         help="sentences with at most this many words get exact Shapley values as the reference (default: 10)")
     parser.add_argument("--repeats", type=int, default=None,

@@ -505,7 +505,7 @@ def test_integrated_gradients_is_the_default_with_adaptive_steps():
     model, tokenizer = classifier()
     result = explain(model, tokenizer, TEXT)
     assert result.method == "integrated_gradients" and result.method_settings == {"n_steps": "auto", "tolerance": 1e-2}
-    assert result.n_steps in (5, 9, 17, 33, 65, 129, 257)
+    assert 5 <= result.n_steps <= 257
 
 
 def test_bad_settings_are_clear_errors():

@@ -62,11 +62,15 @@ class TextExplainer:
 
     ``model`` is a ``*ForSequenceClassification`` model (or a local directory to load one from).
     Settings given here apply to every :meth:`explain` call: the ``method`` (``"integrated_gradients"``
-    by default; also ``"input_x_gradient"``, ``"saliency"``, ``"smoothgrad"``), the ``baseline``
-    (``"pad"``, ``"mask"``, ``"unk"``, ``"zero"``, a string or token ids), the explained ``quantity``
-    (``"logit"``, ``"probability"``, ``"log_probability"``), how tokens form ``words``
-    (``"tokenizer"`` or ``"whitespace"``) and how their scores are ``pooling`` (``"sum"`` keeps
-    completeness). ``batch_size`` texts go through the model together; ``max_length`` defaults
+    by default; also ``"input_x_gradient"``, ``"saliency"``, ``"smoothgrad"``, and the perturbation
+    methods ``"feature_ablation"``, ``"occlusion"``, ``"shapley"``, ``"shapley_sampling"``,
+    ``"kernel_shap"``, ``"lime"``, which take words as features), the ``baseline`` (``"pad"``,
+    ``"mask"``, ``"unk"``, ``"zero"`` (gradient methods), ``"delete"`` (perturbation methods), a
+    string or token ids), the explained ``quantity`` (``"logit"``, ``"probability"``,
+    ``"log_probability"``), how tokens form ``words`` (``"tokenizer"`` or ``"whitespace"``) and how
+    their scores are ``pooling`` (by default ``"sum"`` for additive methods, which keeps
+    completeness at word level, and ``"max"`` for unsigned gradient sizes (saliency, smoothgrad),
+    where a sum would favour words of many pieces). ``batch_size`` texts go through the model together; ``max_length`` defaults
     to the model's limit, beyond which texts are explained in overlapping windows.
     Remaining keyword arguments go to the method (e.g. ``n_steps=50``, ``tolerance=1e-3``,
     ``internal_batch_size=...``; the integration rule of integrated gradients is ``rule=``,
@@ -82,7 +86,7 @@ class TextExplainer:
         baseline: BaselineLike = "pad",
         quantity: str = "logit",
         words: str = "tokenizer",
-        pooling: str = "sum",
+        pooling: str | None = None,
         batch_size: int = 16,
         max_length: int | None = None,
         window_overlap: int | None = None,
@@ -96,7 +100,7 @@ class TextExplainer:
             raise InvalidInputError("model must be a Hugging Face classifier (with get_input_embeddings()) or a local model directory")
         if tokenizer is None:
             raise InvalidInputError("pass the model's tokenizer (a fast Hugging Face tokenizer)")
-        if words not in GROUPINGS or pooling not in POOLINGS:
+        if words not in GROUPINGS or (pooling is not None and pooling not in POOLINGS):
             raise InvalidInputError(f"words must be one of {GROUPINGS} and pooling one of {POOLINGS}; got {words!r}, {pooling!r}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidInputError(f"batch_size must be a positive int, got {batch_size!r}")
@@ -104,7 +108,8 @@ class TextExplainer:
         self.method_name, self.method = method, text_method(method)
         self.baseline = _check_baseline(BaselineSpec.parse(baseline), self.method, method)
         self.quantity = check_quantity(quantity)
-        self.words, self.pooling = words, pooling
+        self.words = words
+        self.pooling = pooling or ("sum" if self.method.additive else "max")
         self.batch_size, self.window_overlap, self.show_progress = batch_size, window_overlap, show_progress
         self.max_length = max_length or model_max_length(model, tokenizer)
         self.options = {**self.method.defaults, **method_options}
