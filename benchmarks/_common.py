@@ -27,7 +27,7 @@ from torch import nn  # noqa: E402
 import limelight  # noqa: E402
 
 CLOCKS = ("cpu", "wall")
-DEFAULT_DATA = Path("/work/shared/data/sst2/dev.tsv")
+DEFAULT_DATA = Path(os.environ.get("LIMELIGHT_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")) / "sst2" / "dev.tsv"
 
 
 def load_model(choice: str) -> tuple[nn.Module, Any, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from limelight.evaluation.rationales import parse_sst_tree, sst_rationale, unesc
 POSITIVE = "(3 (2 It) (4 (4 (2 's) (4 (3 (2 a) (4 (3 lovely) (2 film))) (3 (2 with) (2 -LRB-) (4 (3 lovely) (2 performances))))) (2 .)))"
 NEGATIVE = "(1 (2 The) (0 (1 dull) (2 (2 plot\\/story) (2 ``drags''))))"
 NEUTRAL = "(2 (2 A) (2 film))"
-SHARED = Path("/work/shared/data")
+SHARED = Path(os.environ.get("LIMELIGHT_DATA", Path(__file__).resolve().parents[2].parent / "shared" / "data"))
 
 
 def test_parse_tree_gives_root_and_leaves_in_order():
