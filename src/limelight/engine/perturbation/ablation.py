@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
+
+from typing_extensions import Unpack
 
 import torch
 from torch import Tensor
@@ -15,9 +16,7 @@ from ..inputs import BaselineSpec, Inputs
 from ..result import Attribution
 from ..targets import TargetSpec
 from .evaluator import CoalitionEvaluator
-from .features import FeatureMask
-from .method import PerturbationMethod, Scores, positions_in_groups
-from .perturbers import Perturber
+from .method import PerturbationOptions, PerturbationMethod, Scores, positions_in_groups
 
 
 class FeatureAblation(PerturbationMethod):
@@ -34,20 +33,11 @@ class FeatureAblation(PerturbationMethod):
         inputs: Inputs,
         baselines: BaselineSpec = None,
         target: TargetSpec = None,
-        *,
-        feature_mask: FeatureMask = None,
-        perturber: Perturber | None = None,
-        additional_forward_args: Any = None,
-        forward_kwargs: Mapping[str, Any] | None = None,
-        internal_batch_size: int | None = None,
-        memory_budget: int | str | None = None,
-        show_progress: bool | None = None,
+        **common: Unpack[PerturbationOptions],
     ) -> Attribution:
         """Score every feature of ``inputs`` by ablating it alone (see :class:`PerturbationMethod`)."""
         return self._run(
-            inputs, baselines, target, {}, feature_mask=feature_mask, perturber=perturber,
-            additional_forward_args=additional_forward_args, forward_kwargs=forward_kwargs,
-            internal_batch_size=internal_batch_size, memory_budget=memory_budget, show_progress=show_progress,
+            inputs, baselines, target, {}, **common,
         )
 
     def _scores(self, evaluator: CoalitionEvaluator, options: dict[str, Any]) -> Scores:

@@ -9,8 +9,9 @@ euclidean distance ``sqrt(F - |z|)``. A ridge regression with an unpenalised int
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
+
+from typing_extensions import Unpack
 
 import torch
 from torch import Tensor
@@ -20,9 +21,7 @@ from ..inputs import BaselineSpec, Inputs
 from ..result import Attribution
 from ..targets import TargetSpec
 from .evaluator import CoalitionEvaluator
-from .features import FeatureMask
-from .method import PerturbationMethod, Scores, check_count, pad_columns, resolve_seed
-from .perturbers import Perturber
+from .method import PerturbationOptions, PerturbationMethod, Scores, check_count, pad_columns, resolve_seed
 from .surrogate import ridge_with_intercept, weighted_r2
 
 DISTANCES = ("cosine", "euclidean")
@@ -56,18 +55,12 @@ class Lime(PerturbationMethod):
         baselines: BaselineSpec = None,
         target: TargetSpec = None,
         *,
-        feature_mask: FeatureMask = None,
         n_samples: int = 1000,
         distance: str = "cosine",
         kernel_width: float = 0.35,
         alpha: float = 1.0,
         seed: int | None = None,
-        perturber: Perturber | None = None,
-        additional_forward_args: Any = None,
-        forward_kwargs: Mapping[str, Any] | None = None,
-        internal_batch_size: int | None = None,
-        memory_budget: int | str | None = None,
-        show_progress: bool | None = None,
+        **common: Unpack[PerturbationOptions],
     ) -> Attribution:
         """LIME scores of the features of ``inputs`` (see :class:`PerturbationMethod`)."""
         if distance not in DISTANCES:
@@ -80,9 +73,7 @@ class Lime(PerturbationMethod):
             "kernel_width": float(kernel_width), "alpha": float(alpha), "seed": resolve_seed(seed),
         }
         return self._run(
-            inputs, baselines, target, options, feature_mask=feature_mask, perturber=perturber,
-            additional_forward_args=additional_forward_args, forward_kwargs=forward_kwargs,
-            internal_batch_size=internal_batch_size, memory_budget=memory_budget, show_progress=show_progress,
+            inputs, baselines, target, options, **common,
         )
 
     def _scores(self, evaluator: CoalitionEvaluator, options: dict[str, Any]) -> Scores:

@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from typing_extensions import TypedDict
+
 import torch
 from torch import Tensor
 
@@ -25,6 +27,23 @@ from .evaluator import CoalitionEvaluator, rows_for_memory
 from .features import FeatureMask, Features, resolve_features
 from .perturbers import MaskedBaseline, Perturber
 from .probe import check_perturbed_forward
+
+
+class CommonOptions(TypedDict, total=False):
+    """Keyword arguments every perturbation ``attribute`` takes (see :class:`PerturbationMethod`)."""
+
+    perturber: Perturber | None
+    additional_forward_args: Any
+    forward_kwargs: Mapping[str, Any] | None
+    internal_batch_size: int | None
+    memory_budget: int | str | None
+    show_progress: bool | None
+
+
+class PerturbationOptions(CommonOptions, total=False):
+    """:class:`CommonOptions` and ``feature_mask``, for the methods that take feature groups."""
+
+    feature_mask: FeatureMask
 
 
 @dataclass(frozen=True)
@@ -74,13 +93,13 @@ class PerturbationMethod:
         target: TargetSpec,
         options: dict[str, Any],
         *,
-        feature_mask: FeatureMask,
-        perturber: Perturber | None,
-        additional_forward_args: Any,
-        forward_kwargs: Mapping[str, Any] | None,
-        internal_batch_size: int | None,
-        memory_budget: int | str | None,
-        show_progress: bool | None,
+        feature_mask: FeatureMask = None,
+        perturber: Perturber | None = None,
+        additional_forward_args: Any = None,
+        forward_kwargs: Mapping[str, Any] | None = None,
+        internal_batch_size: int | None = None,
+        memory_budget: int | str | None = None,
+        show_progress: bool | None = None,
     ) -> Attribution:
         """The template of every ``attribute``: validate, bind, probe, size chunks, score, spread."""
         points = as_tuple(inputs)

@@ -10,8 +10,9 @@ feature, and a window is the coalition of all features but its own elements.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any, Union
+
+from typing_extensions import Unpack
 
 import torch
 from torch import Tensor
@@ -23,8 +24,7 @@ from ..spaces import Points
 from ..targets import TargetSpec
 from .evaluator import CoalitionEvaluator
 from .features import FeatureMask, Features, element_features
-from .method import PerturbationMethod, Scores, positions_in_groups
-from .perturbers import Perturber
+from .method import CommonOptions, PerturbationMethod, Scores, positions_in_groups
 
 Shape = tuple[int, ...]
 WindowSpec = Union[None, Shape, tuple[Shape, ...]]
@@ -92,18 +92,11 @@ class Occlusion(PerturbationMethod):
         *,
         sliding_window_shapes: WindowSpec = None,
         strides: StrideSpec = 1,
-        perturber: Perturber | None = None,
-        additional_forward_args: Any = None,
-        forward_kwargs: Mapping[str, Any] | None = None,
-        internal_batch_size: int | None = None,
-        memory_budget: int | str | None = None,
-        show_progress: bool | None = None,
+        **common: Unpack[CommonOptions],
     ) -> Attribution:
         """Occlusion scores for every element of ``inputs`` (see :class:`PerturbationMethod`)."""
         return self._run(
-            inputs, baselines, target, {"windows": sliding_window_shapes, "strides": strides}, feature_mask=None, perturber=perturber,
-            additional_forward_args=additional_forward_args, forward_kwargs=forward_kwargs,
-            internal_batch_size=internal_batch_size, memory_budget=memory_budget, show_progress=show_progress,
+            inputs, baselines, target, {"windows": sliding_window_shapes, "strides": strides}, feature_mask=None, **common,
         )
 
     def _features(self, feature_mask: FeatureMask, points: Points) -> Features:

@@ -10,9 +10,10 @@ so efficiency, ``sum(phi) = v(all) - v(none)``, holds up to float rounding.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
+
+from typing_extensions import Unpack
 
 import torch
 from torch import Tensor
@@ -22,9 +23,8 @@ from ..inputs import BaselineSpec, Inputs
 from ..result import Attribution
 from ..targets import TargetSpec
 from .evaluator import CoalitionEvaluator
-from .features import FeatureMask, Features
-from .method import PerturbationMethod, Scores, check_count, positions_in_groups
-from .perturbers import Perturber
+from .features import Features
+from .method import PerturbationOptions, PerturbationMethod, Scores, check_count, positions_in_groups
 
 DEFAULT_MAX_FEATURES = 12
 
@@ -64,21 +64,13 @@ class ShapleyValues(PerturbationMethod):
         baselines: BaselineSpec = None,
         target: TargetSpec = None,
         *,
-        feature_mask: FeatureMask = None,
         max_features: int = DEFAULT_MAX_FEATURES,
-        perturber: Perturber | None = None,
-        additional_forward_args: Any = None,
-        forward_kwargs: Mapping[str, Any] | None = None,
-        internal_batch_size: int | None = None,
-        memory_budget: int | str | None = None,
-        show_progress: bool | None = None,
+        **common: Unpack[PerturbationOptions],
     ) -> Attribution:
         """Exact Shapley values of the features of ``inputs`` (see :class:`PerturbationMethod`)."""
         return self._run(
             inputs, baselines, target, {"max_features": check_count("max_features", max_features)},
-            feature_mask=feature_mask, perturber=perturber,
-            additional_forward_args=additional_forward_args, forward_kwargs=forward_kwargs,
-            internal_batch_size=internal_batch_size, memory_budget=memory_budget, show_progress=show_progress,
+            **common,
         )
 
     def _prepare(self, features: Features, options: dict[str, Any]) -> dict[str, Any]:

@@ -11,8 +11,9 @@ much of the sampling error of nearly additive models.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any
+
+from typing_extensions import Unpack
 
 import torch
 from torch import Tensor
@@ -21,9 +22,7 @@ from ..inputs import BaselineSpec, Inputs
 from ..result import Attribution
 from ..targets import TargetSpec
 from .evaluator import CoalitionEvaluator
-from .features import FeatureMask
-from .method import PerturbationMethod, Scores, check_count, pad_columns, resolve_seed
-from .perturbers import Perturber
+from .method import PerturbationOptions, PerturbationMethod, Scores, check_count, pad_columns, resolve_seed
 
 
 def permutations(n_samples: int, n_features: int, antithetic: bool, generator: torch.Generator) -> Tensor:
@@ -58,23 +57,15 @@ class ShapleyValueSampling(PerturbationMethod):
         baselines: BaselineSpec = None,
         target: TargetSpec = None,
         *,
-        feature_mask: FeatureMask = None,
         n_samples: int = 32,
         antithetic: bool = True,
         seed: int | None = None,
-        perturber: Perturber | None = None,
-        additional_forward_args: Any = None,
-        forward_kwargs: Mapping[str, Any] | None = None,
-        internal_batch_size: int | None = None,
-        memory_budget: int | str | None = None,
-        show_progress: bool | None = None,
+        **common: Unpack[PerturbationOptions],
     ) -> Attribution:
         """Sampled Shapley values of the features of ``inputs`` (see :class:`PerturbationMethod`)."""
         options = {"n_samples": check_count("n_samples", n_samples), "antithetic": bool(antithetic), "seed": resolve_seed(seed)}
         return self._run(
-            inputs, baselines, target, options, feature_mask=feature_mask, perturber=perturber,
-            additional_forward_args=additional_forward_args, forward_kwargs=forward_kwargs,
-            internal_batch_size=internal_batch_size, memory_budget=memory_budget, show_progress=show_progress,
+            inputs, baselines, target, options, **common,
         )
 
     def _scores(self, evaluator: CoalitionEvaluator, options: dict[str, Any]) -> Scores:
