@@ -41,7 +41,7 @@ def main() -> None:
     explainer = TextExplainer(model, tokenizer, n_steps=arguments.steps, tolerance=None)
     print(environment_line())
     print(f"model: {described}")
-    print(f"{count} SST-2 dev sentences, integrated gradients with {arguments.steps} Gauss-Legendre steps, batch_size {explainer.batch_size}")
+    print(f"{count} SST-2 dev sentences, integrated gradients with {arguments.steps} Gauss-Legendre steps, batch_size {explainer.runner.batch_size}")
     explainer.explain(texts[:2])  # warm-up
     seconds: dict[str, list[float]] = {"one call": [], "single calls": []}
     for _ in range(repeats):

@@ -32,7 +32,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 from torch import Tensor, nn  # noqa: E402
 
-import limelight.engine.base as engine_base  # noqa: E402
+import limelight.engine.gradient.method as engine_base  # noqa: E402
 from _common import CLOCKS, DEFAULT_DATA, environment_line, load_model, paired_ratio, timed_call, verdict  # noqa: E402
 from limelight import LayerIntegratedGradients  # noqa: E402
 
@@ -40,7 +40,7 @@ STEPS = 50
 TOLERANCE = 1e-2
 ABSOLUTE_FLOOR = 1e-4  # limelight's absolute term: |delta| <= tol * |f(x) - f(b)| + 1e-4
 SPREAD_WARNING = 0.20
-PROBED = ("check_forward", "measure_row_bytes")  # limelight.engine.base names timed in the default runs
+PROBED = ("check_forward", "measure_row_bytes")  # limelight.engine.gradient.method names timed in the default runs
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ def limelight_run(model: nn.Module, batch: Batch, steps: int | str, defaults: bo
         batch.ids, batch.baseline, target=batch.target, forward_kwargs={"attention_mask": batch.mask},
         n_steps=steps, tolerance=TOLERANCE, internal_batch_size=None if defaults else STEPS * batch.ids.shape[0],
     )
-    return Outcome(result.attributions, result.delta, result.input_values - result.baseline_values, result.n_steps)
+    return Outcome(result.attributions, result.delta, result.input_value - result.baseline_value, result.n_steps)
 
 
 def captum_run(model: nn.Module, batch: Batch, change: Tensor) -> Outcome:
@@ -305,7 +305,7 @@ def _probe_line(probes: Probes, cpu: dict[str, list[float]]) -> str:
             seconds = statistics.median(probes.seconds[name])
             parts.append(f"{name} {seconds:.3f} ({seconds / floor:.1%} of the floor)")
         else:
-            parts.append(f"{name} not recorded (no longer in limelight.engine.base)")
+            parts.append(f"{name} not recorded (no longer in limelight.engine.gradient.method)")
     return f"limelight defaults, CPU s per call: {', '.join(parts)}; rows per chunk chosen: {sorted(set(probes.chunk_rows))}"
 
 

@@ -237,7 +237,7 @@ def limelight_run(method: Method, forward: Counter, group: Group, pad_id: int, s
         group.ids, pad_id, group.target, feature_mask=group.words, additional_forward_args=(group.mask,),
         show_progress=False, **options,
     )
-    scores, counts = result.extras["feature_scores"], result.extras["n_features"]
+    scores, counts = result.extras.feature_scores, result.extras.n_features
     return {i: scores[row, : int(counts[row])] for row, i in enumerate(group.members)}
 
 
@@ -353,7 +353,7 @@ def exact_shapley(model: nn.Module, sentences: list[Sentence], pad_id: int, limi
                 sentence.ids, pad_id, sentence.target, feature_mask=sentence.words.unsqueeze(0),
                 additional_forward_args=(torch.ones_like(sentence.ids),), max_features=limit, show_progress=False,
             )
-            reference[i] = result.extras["feature_scores"][0]
+            reference[i] = result.extras.feature_scores[0]
     return reference
 
 

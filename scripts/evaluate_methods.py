@@ -47,7 +47,7 @@ from limelight.evaluation import (  # noqa: E402
     sufficiency,
 )
 from limelight.evaluation.bootstrap import estimate, resample_indices  # noqa: E402
-from limelight.evaluation.objective import model_labels  # noqa: E402
+from limelight.text.labels import model_labels  # noqa: E402
 from limelight.evaluation.report import markdown_text  # noqa: E402
 from limelight.text.encoding import encode  # noqa: E402
 from limelight.text.explanation import Explanation  # noqa: E402

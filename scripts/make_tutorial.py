@@ -101,7 +101,7 @@ def score_sum(explanation: Explanation) -> float:
 
 def change(explanation: Explanation) -> float:
     """``f(input) - f(baseline)`` of the explained quantity."""
-    return (explanation.target_value or 0.0) - (explanation.baseline_value or 0.0)
+    return (explanation.input_value or 0.0) - (explanation.baseline_value or 0.0)
 
 
 def top_word(explanation: Explanation) -> int:
@@ -263,7 +263,7 @@ def convergence(model: Any, tokenizer: Any, positive: Explanations, results: Res
             "auto.delta": auto.delta,
             "auto.bound": auto.delta_bound,
             "auto.tolerance": auto.tolerance,
-            "auto.target_value": auto.target_value,
+            "auto.input_value": auto.input_value,
             "auto.baseline_value": auto.baseline_value,
             "auto.change": change(auto),
             "auto.sum": score_sum(auto),
@@ -305,7 +305,7 @@ def probabilities(model: Any, tokenizer: Any, positive: Explanations, at: int, r
     save_image(OUT / "pair_probability.png", prob)
     n = results.numbers
     for key, logit_run, prob_run in zip(("s1", "s2"), positive, prob):
-        p = prob_run.target_value or 0.0
+        p = prob_run.input_value or 0.0
         n.update(
             {
                 f"{key}.prob.p_input": p,
@@ -325,7 +325,7 @@ def probabilities(model: Any, tokenizer: Any, positive: Explanations, at: int, r
     results.claim("in probability units the positive word's score shrinks relative to the negative word's",
                   prob_ratio > logit_ratio)
     results.claim("the baseline already leans positive in probability (p > 0.5)", (prob[0].baseline_value or 0.0) > 0.5)
-    results.claim("the first sentence is confidently positive (p > 0.98)", (prob[0].target_value or 0.0) > 0.98)
+    results.claim("the first sentence is confidently positive (p > 0.98)", (prob[0].input_value or 0.0) > 0.98)
     results.claim("probability explanations converged", all(e.converged for e in prob))
     columns = [(f'"{positive[0].words[at][0]}", logit', positive[0]), (f'"{prob[0].words[at][0]}", probability', prob[0]),
                (f'"{positive[1].words[at][0]}", logit', positive[1]), (f'"{prob[1].words[at][0]}", probability', prob[1])]

@@ -1,4 +1,4 @@
-"""The ``limelight explain`` command, run in-process through :func:`limelight.cli.main`.
+"""The ``limelight`` command (``explain`` and ``compare``), run in-process through :func:`limelight.cli.main`.
 
 Most tests use a tiny random classifier saved to a temporary directory (``--model``); the
 results are compared with the library called directly on the same directory. One test runs the
@@ -7,14 +7,18 @@ embedded demo model end to end.
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import re
+import subprocess
+import sys
 
 import pytest
 
 from limelight import Explanations, TextExplainer
-from limelight.cli import main
+from limelight.cli import build_parser, main
+from limelight.cli.args import command_parser
 from tests.text.tiny_models import LABELS, one_thread, save_tiny_classifier  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -53,15 +57,15 @@ def test_json_output_is_the_librarys_result(capsys, model_dir):
 
 
 def test_target_contrast_and_settings_reach_the_explainer(capsys, model_dir):
-    status, out, _ = run(capsys, "--model", model_dir, "--json", "--target", "1", "--contrast", "negative",
-                         "--quantity", "log_probability", "--baseline", "mask", TEXTS[0])
+    settings = ["--target", "1", "--contrast", "negative", "--quantity", "log_probability", "--baseline", "mask"]
+    status, out, _ = run(capsys, "--model", model_dir, "--json", *settings, TEXTS[0])
     assert status == 0
     (record,) = json.loads(out)
     assert (record["target_label"], record["contrast_label"]) == (LABELS[1], "negative")
     assert (record["quantity"], record["baseline"], record["method"]) == ("log_probability", "mask", "integrated_gradients")
     status, out, _ = run(capsys, "--model", model_dir, "--json", "--target", "positive", "--method", "saliency", TEXTS[0])
     (record,) = json.loads(out)
-    assert (status, record["target_label"], record["method"], record["delta"]) == (0, "positive", "saliency", None)
+    assert (status, record["target_label"], record["method"], record["evidence"]["delta"]) == (0, "positive", "saliency", None)
 
 
 def test_html_file_holds_the_escaped_text(capsys, model_dir, tmp_path):
@@ -125,10 +129,54 @@ def test_the_demo_model_end_to_end(capsys):
 
 
 def test_compare_is_a_subcommand_of_the_main_cli(model_dir: str, capsys: pytest.CaptureFixture[str]) -> None:
-    status = main([
-        "compare", "a fine movie", "a dull film", "--model", model_dir,
-        "--methods", "input_x_gradient", "saliency", "--metrics", "comprehensiveness", "--n-bootstrap", "50",
-    ])
+    options = ["--methods", "input_x_gradient", "saliency", "--metrics", "comprehensiveness", "--n-bootstrap", "50"]
+    status = main(["compare", "a fine movie", "a dull film", "--model", model_dir, *options])
     out, err = capsys.readouterr()
     assert status == 0, err
     assert "input_x_gradient" in out and "saliency" in out and "comprehensiveness" in out
+
+
+def _options(parser: argparse.ArgumentParser) -> dict[str, tuple[object, object, object]]:
+    return {action.dest: (action.default, action.choices, action.type) for action in parser._actions}
+
+
+def test_explain_and_compare_declare_the_shared_options_alike():
+    commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]  # argparse keeps subparsers private
+    shared = _options(command_parser(argparse.ArgumentParser().add_subparsers(), "x", summary="", html=""))
+    for name in ("explain", "compare"):
+        options = _options(commands[name])
+        assert {dest: options[dest] for dest in shared} == shared, name
+    arguments = build_parser().parse_args(["compare", "--target", "1", "--contrast", "negative", "a text"])
+    assert (arguments.target, arguments.contrast, arguments.texts) == (1, "negative", ["a text"])
+
+
+class RecordedComparison:
+    """What a stand-in ``compare`` returns: only the Markdown the command prints."""
+
+    def to_markdown(self) -> str:
+        return "recorded comparison"
+
+
+def test_compare_explains_the_given_target(model_dir: str, capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+    seen = {}
+
+    def recording_compare(model, tokenizer, texts, methods, **settings):
+        seen.update(settings, texts=texts)
+        return RecordedComparison()
+
+    monkeypatch.setattr("limelight.cli.compare.compare", recording_compare)
+    status = main(["compare", "a fine movie", "--model", model_dir, "--target", "positive", "--contrast", "0"])
+    assert (status, capsys.readouterr().out) == (0, "recorded comparison\n")
+    assert (seen["texts"], seen["target"], seen["contrast"]) == (["a fine movie"], "positive", 0)
+
+
+def test_compare_without_texts_is_exit_status_2(capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", Stdin("", tty=True))
+    assert main(["compare"]) == 2
+    assert "limelight compare: give at least one text" in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_the_command():
+    done = subprocess.run([sys.executable, "-m", "limelight.cli", "--help"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "explain" in done.stdout and "compare" in done.stdout

@@ -16,8 +16,10 @@ from safetensors.torch import load_file  # noqa: E402
 
 from limelight.demo import DEMO_LABELS, demo_model  # noqa: E402
 from limelight.demo import model as demo_module  # noqa: E402
-from limelight.demo.sst2 import accuracy, read_sst2  # noqa: E402
+from limelight.demo.sst2 import accuracy, predict, read_sst2  # noqa: E402
 from limelight.errors import InvalidInputError, LimelightError  # noqa: E402
+from limelight.text.encoding import encode_batch  # noqa: E402
+from limelight.text.runner import TextRunner  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MAX_WEIGHTS_BYTES = 20 * 1024 * 1024
@@ -35,9 +37,7 @@ def loaded():
 
 
 def logits(model, tokenizer, sentences):
-    batch = tokenizer(sentences, padding=True, return_tensors="pt")
-    with torch.no_grad():
-        return model(**batch).logits
+    return torch.stack(TextRunner(model, tokenizer).logits(encode_batch(tokenizer, sentences)))
 
 
 def test_labels_are_named_and_inverse(loaded):
@@ -172,3 +172,13 @@ def test_accuracy_on_first_100_dev_sentences(loaded):
     sentences, labels = read_sst2(path)
     model, tokenizer = loaded
     assert accuracy(model, tokenizer, sentences[:100], labels[:100]) >= 0.8
+
+
+def test_predict_reads_a_long_sentence_in_windows_instead_of_truncating_it(loaded):
+    model, tokenizer = loaded
+    long = " ".join(["a dull film ."] * 100 + ["a wonderful , moving and beautifully acted film ."] * 60)
+    runner = TextRunner(model, tokenizer)
+    encoding = encode_batch(tokenizer, [long])[0]
+    assert runner.plan(encoding).is_windowed
+    expected = [int(runner.logits([encoding])[0].argmax()), 1]
+    assert predict(model, tokenizer, [long, "a wonderful film ."], batch_size=1).tolist() == expected

@@ -5,7 +5,9 @@ Engine (any PyTorch forward): :class:`IntegratedGradients`, :class:`LayerIntegra
 perturbations: :class:`FeatureAblation`, :class:`Occlusion`, :class:`ShapleyValues`,
 :class:`ShapleyValueSampling`, :class:`KernelShap`, :class:`Lime`.
 Text front end (Hugging Face classifiers): :func:`explain`, :class:`TextExplainer`,
-:func:`demo_model`. Evaluation (which explanation to trust): :func:`compare` -> :class:`Comparison`;
+:func:`demo_model`. Vision front end (image classifiers): :func:`limelight.vision.explain_image`,
+:class:`ImageExplainer`, :func:`demo_image_model`; propagation and layer methods :class:`GuidedBackprop`,
+:class:`Deconvolution`, :class:`LayerGradCam`, :class:`GuidedGradCam`. Evaluation (which explanation to trust): :func:`compare` -> :class:`Comparison`;
 metrics, rationale loaders and sanity checks in :mod:`limelight.evaluation`.
 """
 
@@ -13,14 +15,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import viz as viz  # registers the Jupyter views; the README's limelight.viz.save_html
 from .engine import (
     Attribution,
     Contrast,
+    Deconvolution,
+    Evidence,
     FeatureAblation,
     GradientShap,
+    GuidedBackprop,
+    GuidedGradCam,
     InputXGradient,
     IntegratedGradients,
     KernelShap,
+    LayerGradCam,
     LayerIntegratedGradients,
     Lime,
     NoiseTunnel,
@@ -32,6 +40,7 @@ from .engine import (
 from .evaluation import Comparison, compare
 from .text.explainer import TextExplainer, explain
 from .text.explanation import Explanation, Explanations
+from .vision import ImageExplainer, ImageExplanation, ImageExplanations, explain_image
 
 __version__ = "0.1.0"
 
@@ -43,17 +52,32 @@ def demo_model() -> tuple[Any, Any]:
     return load()
 
 
+def demo_image_model() -> tuple[Any, Any, list[str]]:
+    """The demo image classifier (ImageNet EfficientNet-Lite0), its preprocessing and label names (needs ``limelight[vision]``)."""
+    from .demo.image import demo_image_model as load
+
+    return load()
+
+
 __all__ = [
     "Attribution",
     "Comparison",
     "Contrast",
+    "Deconvolution",
+    "Evidence",
     "Explanation",
     "Explanations",
+    "ImageExplainer",
+    "ImageExplanation",
+    "ImageExplanations",
     "FeatureAblation",
     "GradientShap",
+    "GuidedBackprop",
+    "GuidedGradCam",
     "InputXGradient",
     "IntegratedGradients",
     "KernelShap",
+    "LayerGradCam",
     "LayerIntegratedGradients",
     "Lime",
     "NoiseTunnel",
@@ -64,5 +88,7 @@ __all__ = [
     "TextExplainer",
     "compare",
     "demo_model",
+    "demo_image_model",
     "explain",
+    "explain_image",
 ]

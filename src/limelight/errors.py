@@ -16,6 +16,10 @@ class InvalidInputError(LimelightError, ValueError):
     """Inputs, baselines or options have the wrong shape, type or value."""
 
 
+class UsageError(InvalidInputError):
+    """A command was given nothing to work on (no texts); the ``limelight`` command exits with status 2."""
+
+
 class TargetError(LimelightError, ValueError):
     """The target does not name a valid output (out of range, wrong length, unknown label)."""
 
@@ -42,6 +46,10 @@ class LayerError(LimelightError, RuntimeError):
 
 class MissingDependencyError(LimelightError, ImportError):
     """An optional dependency a feature needs is not installed; the message names the extra to install."""
+
+
+class MissingViewError(LimelightError, LookupError):
+    """No view of a result type is registered: the package that draws it (``limelight.viz``, ``limelight.evaluation``) was not imported."""
 
 
 class DemoModelError(LimelightError):

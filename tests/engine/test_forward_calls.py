@@ -20,7 +20,7 @@ class Counting(torch.nn.Module):
 
 def test_trapezoid_reads_both_endpoint_values_off_the_path():
     model = Counting(MLP().eval())
-    IntegratedGradients(model, check_forward=False).attribute(torch.randn(3, 6), target=0, n_steps=10, method="riemann_trapezoid", internal_batch_size=100)
+    IntegratedGradients(model, check_forward=False).attribute(torch.randn(3, 6), target=0, n_steps=10, rule="riemann_trapezoid", internal_batch_size=100)
     assert model.rows == [30]
 
 
@@ -38,7 +38,7 @@ def test_auto_mode_gets_endpoints_and_their_gradients_from_its_first_level():
 
 def test_the_forward_probe_costs_three_small_forwards():
     model = Counting(MLP().eval())
-    IntegratedGradients(model).attribute(torch.randn(3, 6), target=0, n_steps=10, method="riemann_trapezoid", internal_batch_size=100)
+    IntegratedGradients(model).attribute(torch.randn(3, 6), target=0, n_steps=10, rule="riemann_trapezoid", internal_batch_size=100)
     assert model.rows == [2, 2, 4, 30]
 
 
@@ -47,12 +47,12 @@ def test_layer_capture_stops_the_forward_at_the_layer():
     head_calls = []
     model.head.register_forward_hook(lambda module, args, output: head_calls.append(output.shape[0]))
     ids, base = torch.tensor([[1, 4, 7, 2]]), torch.tensor([[1, 0, 0, 2]])
-    LayerIntegratedGradients(model, model.embedding, check_forward=False).attribute(ids, base, target=0, n_steps=8, method="riemann_trapezoid", internal_batch_size=100)
+    LayerIntegratedGradients(model, model.embedding, check_forward=False).attribute(ids, base, target=0, n_steps=8, rule="riemann_trapezoid", internal_batch_size=100)
     # Inputs and baselines are embedded without running the head; the head runs once, on the 8 path rows.
     assert head_calls == [8]
 
 
 def test_the_memory_budget_is_measured_on_a_two_and_a_three_row_probe():
     model = Counting(MLP().eval())
-    IntegratedGradients(model, check_forward=False).attribute(torch.randn(3, 6), target=0, n_steps=10, method="riemann_trapezoid")
+    IntegratedGradients(model, check_forward=False).attribute(torch.randn(3, 6), target=0, n_steps=10, rule="riemann_trapezoid")
     assert model.rows == [2, 3, 30]

@@ -95,12 +95,13 @@ def test_smoothgrad_in_embedding_space_for_token_ids():
     noisy = NoiseTunnel(LayerIntegratedGradients(model, model.embedding)).attribute(
         ids, base, target=1, nt_samples=8, stdevs=0.1, seed=0, n_steps="auto"
     )
-    assert noisy.attributions.shape == plain.attributions.shape and noisy.method == "smoothgrad(layer_integrated_gradients)"
+    assert noisy.attributions.shape == plain.attributions.shape and noisy.method == "noise_tunnel"
+    assert (noisy.settings.nt_type, noisy.settings.method, noisy.settings.seed) == ("smoothgrad", "layer_integrated_gradients", 0)
     assert not torch.allclose(noisy.attributions, plain.attributions)
     # SmoothGrad of IG stays complete on average: sum = mean f(noisy x) - f(b) + mean delta.
     total = noisy.attributions.sum((1, 2)).double()
-    torch.testing.assert_close(total, noisy.input_values - noisy.baseline_values + noisy.delta, rtol=1e-4, atol=1e-5)
-    assert noisy.extras["sample_delta"].shape == (2, 8)
+    torch.testing.assert_close(total, noisy.input_value - noisy.baseline_value + noisy.delta, rtol=1e-4, atol=1e-5)
+    assert noisy.extras.sample_delta.shape == (2, 8)
 
 
 def test_noise_tunnel_rejects_unknown_options_and_types():

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from limelight import IntegratedGradients, LayerIntegratedGradients
-from limelight.engine.quadrature import FIXED_RULES
+from limelight.engine.gradient.quadrature import FIXED_RULES
 from limelight.errors import ConvergenceWarning, InvalidInputError
 
 from .models import MLP, Linear, TokenModel
@@ -18,11 +18,11 @@ def data():
 def test_linear_model_gives_x_minus_b_times_w_for_every_rule(rule, data):
     x, b = data
     model = Linear()
-    result = IntegratedGradients(model).attribute(x, b, target=2, n_steps=8, method=rule)
+    result = IntegratedGradients(model).attribute(x, b, target=2, n_steps=8, rule=rule)
     torch.testing.assert_close(result.attributions, (x - b) * model.weight[:, 2].detach(), rtol=1e-6, atol=1e-6)
     assert result.delta.abs().max() < 1e-5
     assert result.n_steps.tolist() == [8] * 4
-    assert result.method == "integrated_gradients" and result.rule == rule
+    assert result.method == "integrated_gradients" and result.settings.rule == rule
 
 
 def test_quadratic_gives_x_squared_minus_b_squared(data):
@@ -40,19 +40,19 @@ def test_default_baseline_is_zero_and_values_are_reported(data):
     model = Linear()
     result = IntegratedGradients(model).attribute(x, target=0)
     torch.testing.assert_close(result.attributions, x * model.weight[:, 0].detach())
-    torch.testing.assert_close(result.input_values, model(x)[:, 0].double().detach(), rtol=1e-6, atol=1e-6)
-    torch.testing.assert_close(result.baseline_values, model.bias[0].double().detach().expand(4), rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(result.input_value, model(x)[:, 0].double().detach(), rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(result.baseline_value, model.bias[0].double().detach().expand(4), rtol=1e-6, atol=1e-6)
 
 
 def test_auto_mode_meets_tolerance_per_example_and_reports_steps():
     torch.manual_seed(0)
     x, b = torch.randn(6, 6) * 4, torch.zeros(6, 6)
     result = IntegratedGradients(MLP()).attribute(x, b, target=1, n_steps="auto", tolerance=1e-3)
-    change = result.input_values - result.baseline_values
+    change = result.input_value - result.baseline_value
     assert bool(result.converged.all())
     assert torch.all(result.delta.abs() <= 1e-3 * change.abs() + 1e-4)
     assert all(5 <= n <= 257 for n in result.n_steps.tolist())
-    assert [len(alphas) for alphas in result.extras["alphas"]] == result.n_steps.tolist()
+    assert [len(alphas) for alphas in result.extras.alphas] == result.n_steps.tolist()
     # A tighter tolerance never uses fewer steps; a looser one uses fewer.
     tight = IntegratedGradients(MLP()).attribute(x, b, target=1, n_steps="auto", tolerance=1e-6)
     loose = IntegratedGradients(MLP()).attribute(x, b, target=1, n_steps="auto", tolerance=1e-1)
@@ -74,13 +74,13 @@ def test_auto_mode_spends_its_nodes_where_the_integrand_is_steep():
     forward = lambda t: torch.tanh(20 * (t - 0.3)).sum(1)  # noqa: E731
     x = torch.ones(1, 3)
     result = IntegratedGradients(forward).attribute(x, n_steps="auto", tolerance=1e-4)
-    alphas = torch.tensor(result.extras["alphas"][0])
+    alphas = torch.tensor(result.extras.alphas[0])
     density_near_peak = ((alphas - 0.3).abs() <= 0.1).sum() / 0.2
     density_far = (alphas >= 0.6).sum() / 0.4
     assert bool(result.converged.all()) and density_near_peak > 3 * density_far
     torch.testing.assert_close(result.attributions.sum().double(), forward(x).double()[0] - forward(torch.zeros(1, 3)).double()[0], atol=1e-3, rtol=1e-4)
     # A uniform grid needs far more nodes for the same accuracy.
-    uniform = IntegratedGradients(forward).attribute(x, n_steps=len(alphas), method="riemann_trapezoid", tolerance=None)
+    uniform = IntegratedGradients(forward).attribute(x, n_steps=len(alphas), rule="riemann_trapezoid", tolerance=None)
     assert uniform.delta.abs().item() > 10 * result.delta.abs().item()
 
 
@@ -98,7 +98,7 @@ def test_unconverged_examples_warn_and_are_flagged():
         result = IntegratedGradients(MLP()).attribute(x, target=0, n_steps="auto", tolerance=1e-9, max_steps=9)
     assert not bool(result.converged.all()) and result.n_steps.max() == 9
     with pytest.warns(ConvergenceWarning, match="n_steps='auto'"):
-        IntegratedGradients(MLP()).attribute(x, target=0, n_steps=2, method="riemann_left", tolerance=1e-9)
+        IntegratedGradients(MLP()).attribute(x, target=0, n_steps=2, rule="riemann_left", tolerance=1e-9)
 
 
 def test_tuple_inputs_keep_their_structure_and_completeness():
@@ -147,13 +147,23 @@ def test_token_ids_without_a_layer_get_a_helpful_error():
         IntegratedGradients(TokenModel()).attribute(torch.tensor([[1, 2, 3]]), target=0)
 
 
+def test_captum_keyword_method_is_the_rule(data):
+    x, b = data
+    captum = IntegratedGradients(MLP(features=5)).attribute(x, b, target=0, n_steps=6, method="riemann_middle")
+    ours = IntegratedGradients(MLP(features=5)).attribute(x, b, target=0, n_steps=6, rule="riemann_middle")
+    assert captum.settings == ours.settings and captum.settings.rule == "riemann_middle"
+    torch.testing.assert_close(captum.attributions, ours.attributions, rtol=0, atol=0)
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
         ({"n_steps": 0}, "n_steps"),
         ({"n_steps": "many"}, "n_steps"),
+        ({"rule": "simpson"}, "simpson"),
         ({"method": "simpson"}, "simpson"),
-        ({"n_steps": "auto", "method": "gausslegendre"}, "leave method unset"),
+        ({"n_steps": "auto", "rule": "gausslegendre"}, "leave rule unset"),
+        ({"rule": "riemann_left", "method": "riemann_right"}, "not both"),
         ({"n_steps": "auto", "tolerance": None}, "needs a tolerance"),
         ({"tolerance": -1}, "tolerance"),
         ({"n_steps": "auto", "min_steps": 9, "max_steps": 5}, "max_steps"),

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from limelight.engine.quadrature import FIXED_RULES, fixed_rule
+from limelight.engine.gradient.quadrature import FIXED_RULES, fixed_rule
 from limelight.errors import InvalidInputError
 
 

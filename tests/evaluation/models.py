@@ -16,6 +16,7 @@ from torch import Tensor, nn
 from transformers import PretrainedConfig
 from transformers.modeling_outputs import SequenceClassifierOutput
 
+from limelight.engine.evidence import Evidence
 from limelight.text.encoding import encode
 from limelight.text.explanation import Explanation
 from limelight.text.words import token_spans, word_spans
@@ -89,7 +90,7 @@ def hand_explanation(
         quantity=quantity,
         method=method,
         baseline=baseline,
-        delta=delta,
+        evidence=Evidence(delta=delta),
     )
 
 

@@ -9,9 +9,10 @@ import math
 import numpy as np
 import pytest
 
+from limelight.cli.compare import add_parser as add_compare_parser
+from limelight.cli.compare import run as run_compare
 from limelight.errors import InvalidInputError
 from limelight.evaluation import METRICS, Rationale, compare
-from limelight.evaluation.cli import add_compare_parser, run_compare
 from limelight.evaluation.report import markdown_text
 from tests.evaluation.models import TEXTS, input_only_explainer
 

@@ -21,7 +21,7 @@ from limelight.evaluation import (
     leave_one_out_tau,
     sufficiency,
 )
-from limelight.evaluation.faithfulness import curve_counts
+from limelight.evaluation.curves import curve_counts
 from tests.evaluation.models import TEXTS, WEIGHT, hand_explanation, perfect_scores, reversed_scores, word_position
 from tests.text.tiny_tokenizers import bpe_tokenizer
 

@@ -23,6 +23,10 @@ def test_f1_and_iou_at_k_hand_computed():
     # k = 1: top-1 = word 0, a hit. P = 1, R = 1/3, F1 = 2 * 1 / (1 + 3) = 0.5; IoU = 1 / 3.
     assert f1_at_k(SCORES, MASK, k=1) == pytest.approx(0.5)
     assert iou_at_k(SCORES, MASK, k=1) == pytest.approx(1 / 3)
+    assert f1_at_k(SCORES, MASK, k=0) == 0.0
+    for bad in (-1, 1.5, True):
+        with pytest.raises(InvalidInputError, match="k must be"):
+            f1_at_k(SCORES, MASK, k=bad)
 
 
 def test_average_precision_hand_computed_and_extremes():

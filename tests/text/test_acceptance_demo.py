@@ -121,4 +121,4 @@ def test_one_call_for_sixteen_sentences_equals_sixteen_calls(demo, dev_sentences
         )
         tokens, reference = np.array([s for _, s in result.tokens]), np.array([s for _, s in alone.tokens])
         np.testing.assert_allclose(tokens, reference, rtol=0, atol=1e-5 * np.abs(reference).max(), err_msg=sentence)
-        assert result.delta == pytest.approx(alone.delta, abs=1e-5 * abs(alone.target_value - alone.baseline_value))
+        assert result.delta == pytest.approx(alone.delta, abs=1e-5 * abs(alone.input_value - alone.baseline_value))

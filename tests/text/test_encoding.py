@@ -13,7 +13,6 @@ from limelight.text.encoding import (
     encode_batch,
     length_order,
     pad_sequences,
-    restore_order,
     uses_token_type_ids,
 )
 from tests.text.conftest import TEXTS
@@ -154,8 +153,8 @@ def test_padding_round_trips_and_uses_the_tokenizers_pad(tokenizer, side, batch_
     encodings = encode_batch(tokenizer, TEXTS_OF_MANY_LENGTHS)
     batches = batch_by_length(tokenizer, encodings, batch_size)
     assert sorted(index for batch in batches for index in batch.indices) == list(range(len(encodings)))
-    restored = restore_order(batches, [batch.input_ids for batch in batches])
-    assert [tuple(row.tolist()) for row in restored] == [encoding.input_ids for encoding in encodings]
+    restored = {index: row for batch in batches for index, row in zip(batch.indices, batch.unpad(batch.input_ids))}
+    assert [tuple(restored[index].tolist()) for index in range(len(encodings))] == [encoding.input_ids for encoding in encodings]
     for batch in batches:
         assert list(batch.lengths) == sorted(batch.lengths, reverse=True)
         assert batch.attention_mask.sum(dim=1).tolist() == list(batch.lengths)

@@ -63,7 +63,7 @@ def assert_scores_close(actual, expected, rtol: float = 1e-5) -> None:
 
 def assert_same_explanation(actual: Explanation, expected: Explanation) -> None:
     """Equal text, spans, labels and settings; scores and values equal up to float32 rounding."""
-    numbers = ("probabilities", "target_value", "baseline_value", "delta", "word_spans", "token_spans")
+    numbers = ("probabilities", "evidence", "word_spans", "token_spans")
     rest = {k: v for k, v in actual.to_dict().items() if k not in numbers}
     assert rest == {k: v for k, v in expected.to_dict().items() if k not in numbers}
     for level in ("word_spans", "token_spans"):
@@ -72,8 +72,9 @@ def assert_same_explanation(actual: Explanation, expected: Explanation) -> None:
         assert_scores_close(scores(getattr(actual, level)), scores(getattr(expected, level)))
     assert list(actual.probabilities) == list(expected.probabilities)
     np.testing.assert_allclose(list(actual.probabilities.values()), list(expected.probabilities.values()), atol=1e-6)
-    for name in ("target_value", "baseline_value", "delta"):
+    for name in ("input_value", "baseline_value", "delta"):
         assert getattr(actual, name) == pytest.approx(getattr(expected, name), abs=1e-5)
+    assert (actual.n_steps, actual.tolerance) == (expected.n_steps, expected.tolerance)
 
 
 def model_logits(model, tokenizer, text: str, text_pair: str | None = None, word_ids=None) -> torch.Tensor:
@@ -133,7 +134,7 @@ def test_empty_text_has_no_words_and_nothing_to_attribute():
     result = explain(model, tokenizer, "", n_steps=STEPS)
     assert result.words == []
     assert [t for t, _ in result.tokens] == ["[CLS]", "[SEP]"]
-    assert result.target_value == pytest.approx(result.baseline_value, abs=0)
+    assert result.input_value == pytest.approx(result.baseline_value, rel=1e-6)  # the same input, in batches of other sizes
     assert scores(result.token_spans).tolist() == [0.0, 0.0]
 
 
@@ -149,7 +150,7 @@ def test_prediction_and_explained_values_match_a_plain_forward(architecture):
     assert result.predicted_label == result.target_label == LABELS[predicted]
     assert list(result.probabilities) == list(LABELS)
     np.testing.assert_allclose(list(result.probabilities.values()), torch.softmax(logits, -1).numpy(), atol=1e-6)
-    assert result.target_value == pytest.approx(float(logits[predicted]), abs=1e-5)
+    assert result.input_value == pytest.approx(float(logits[predicted]), abs=1e-5)
     baseline = replaced_ids(tokenizer, TEXT, tokenizer.pad_token_id)
     assert result.baseline_value == pytest.approx(float(model_logits(model, tokenizer, TEXT, word_ids=baseline)[predicted]), abs=1e-5)
     assert (result.quantity, result.method, result.baseline, result.n_steps) == ("logit", "integrated_gradients", "pad", STEPS)
@@ -182,7 +183,7 @@ def test_completeness_holds_for_tokens_and_words(architecture, grouping):
     result = explain(model, tokenizer, SPACED + " " + TEXT, words=grouping)
     tokens, words = scores(result.token_spans), scores(result.word_spans)
     special = [span for span in result.token_spans if span.special]
-    change = result.target_value - result.baseline_value
+    change = result.input_value - result.baseline_value
     assert result.method_settings["n_steps"] == "auto" and result.converged
     assert abs(result.delta) <= 1e-2 * abs(change) + 1e-4
     assert tokens.sum() - change == pytest.approx(result.delta, abs=1e-6)
@@ -205,8 +206,8 @@ def test_text_pairs_point_into_both_strings(architecture):
         assert span.text == PAIR[span.segment][span.start : span.end]
     assert [span.text for span in result.word_spans if span.segment == 1] == ["An", "animal", "is", "outside", "."]
     logits = model_logits(model, tokenizer, *PAIR)
-    assert result.target_value == pytest.approx(float(logits.max()), abs=1e-5)
-    assert scores(result.token_spans).sum() - (result.target_value - result.baseline_value) == pytest.approx(result.delta, abs=1e-6)
+    assert result.input_value == pytest.approx(float(logits.max()), abs=1e-5)
+    assert scores(result.token_spans).sum() - (result.input_value - result.baseline_value) == pytest.approx(result.delta, abs=1e-6)
     many = explain(model, tokenizer, [PAIR[0], "x"], [PAIR[1], "y"], n_steps=STEPS)
     assert isinstance(many, Explanations) and many[1].text_pair == "y"
     assert_same_explanation(many[0], result)
@@ -276,7 +277,7 @@ def test_target_by_name_or_index_explains_that_class():
     by_index = explain(model, tokenizer, TEXT, target=other, n_steps=STEPS)
     assert by_index == explain(model, tokenizer, TEXT, target=LABELS[other].upper(), n_steps=STEPS)
     assert by_index.target_label == LABELS[other] != by_index.predicted_label
-    assert by_index.target_value == pytest.approx(float(logits[other]), abs=1e-5)
+    assert by_index.input_value == pytest.approx(float(logits[other]), abs=1e-5)
 
 
 def test_unknown_labels_are_target_errors_listing_the_valid_ones():
@@ -310,9 +311,9 @@ def test_contrast_explains_the_difference_of_two_logits():
     assert (contrast.target_label, contrast.contrast_label) == ("positive", "negative")
     # Integrated gradients is linear in the explained function (same path, same nodes).
     assert_scores_close(scores(contrast.word_spans), scores(positive.word_spans) - scores(negative.word_spans))
-    assert contrast.target_value == pytest.approx(positive.target_value - negative.target_value, abs=1e-5)
+    assert contrast.input_value == pytest.approx(positive.input_value - negative.input_value, abs=1e-5)
     assert contrast.baseline_value == pytest.approx(positive.baseline_value - negative.baseline_value, abs=1e-5)
-    change = contrast.target_value - contrast.baseline_value
+    change = contrast.input_value - contrast.baseline_value
     assert scores(contrast.token_spans).sum() - change == pytest.approx(contrast.delta, abs=1e-6)
 
 
@@ -328,9 +329,9 @@ def test_completeness_holds_in_the_chosen_quantity(quantity):
     expected_input = transform(model_logits(model, tokenizer, TEXT))[1]
     expected_baseline = transform(model_logits(model, tokenizer, TEXT, word_ids=baseline))[1]
     assert result.quantity == quantity
-    assert result.target_value == pytest.approx(float(expected_input), abs=1e-5)
+    assert result.input_value == pytest.approx(float(expected_input), abs=1e-5)
     assert result.baseline_value == pytest.approx(float(expected_baseline), abs=1e-5)
-    change = result.target_value - result.baseline_value
+    change = result.input_value - result.baseline_value
     assert scores(result.token_spans).sum() - change == pytest.approx(result.delta, abs=1e-6)
     assert result.converged and abs(result.delta) <= 1e-2 * abs(change) + 1e-4
     assert Explanation.from_json(result.to_json()).quantity == quantity
@@ -365,7 +366,7 @@ def test_zero_baseline_zeroes_the_content_word_embeddings():
         expected = model(inputs_embeds=embeddings, **batch).logits[0, 1]
     assert result.baseline == "zero"
     assert result.baseline_value == pytest.approx(float(expected), abs=1e-5)
-    assert scores(result.token_spans).sum() - (result.target_value - result.baseline_value) == pytest.approx(result.delta, abs=1e-6)
+    assert scores(result.token_spans).sum() - (result.input_value - result.baseline_value) == pytest.approx(result.delta, abs=1e-6)
     # BERT initialises the [PAD] embedding row to zero, so for this model "pad" and "zero" coincide.
     assert not model.get_input_embeddings().weight[tokenizer.pad_token_id].any()
     pad = explain(model, tokenizer, TEXT, baseline="pad", target="neutral", n_steps=STEPS)

@@ -7,7 +7,7 @@ import transformers
 from limelight import TextExplainer
 from limelight.errors import ContrastWarning, InvalidInputError
 from limelight.text.methods import spread_over_tokens
-from limelight.text.presence import delete_absent, replace_absent, token_presence
+from limelight.text.presence import token_presence
 
 from .tiny_tokenizers import wordpiece_tokenizer
 
@@ -18,22 +18,6 @@ def test_token_presence_keeps_special_tokens_and_follows_words():
     word_index = torch.tensor([[-1, 0, 0, 1, 2, -1]])
     presence = torch.tensor([[1.0, 0.0, 1.0]])
     assert token_presence(presence, word_index).tolist() == [[True, True, True, False, True, True]]
-
-
-def test_replacing_with_pad_also_masks_attention_but_mask_tokens_stay_attended():
-    ids, attention = torch.tensor([[1, 7, 8, 2]]), torch.ones(1, 4, dtype=torch.long)
-    kept = torch.tensor([[True, False, True, True]])
-    pad_ids, pad_attention = replace_absent(ids, attention, torch.tensor([[1, 0, 0, 2]]), kept, pad_id=0)
-    assert pad_ids.tolist() == [[1, 0, 8, 2]] and pad_attention.tolist() == [[1, 0, 1, 1]]
-    mask_ids, mask_attention = replace_absent(ids, attention, torch.tensor([[1, 5, 5, 2]]), kept, pad_id=0)
-    assert mask_ids.tolist() == [[1, 5, 8, 2]] and mask_attention.tolist() == [[1, 1, 1, 1]]
-
-
-def test_deleting_compacts_rows_and_pads_them():
-    ids = torch.tensor([[1, 7, 8, 9, 2], [1, 7, 2, 0, 0]])
-    keep = torch.tensor([[True, False, True, False, True], [True, True, True, False, False]])
-    new_ids, new_mask, none = delete_absent([ids, torch.ones_like(ids), None], keep, [0, 0, 0])
-    assert new_ids.tolist() == [[1, 8, 2], [1, 7, 2]] and new_mask.tolist() == [[1, 1, 1], [1, 1, 1]] and none is None
 
 
 def test_word_scores_are_shared_by_their_tokens_and_sum_back():
@@ -96,7 +80,7 @@ def test_only_the_word_the_model_reads_gets_credit_and_specials_are_never_touche
 def test_exact_shapley_on_words_is_efficient(one_word, tokenizer):
     explanation = TextExplainer(one_word, tokenizer, method="shapley").explain("was the movie , was fun", target=1)
     total = sum(score for _, score in explanation.words)
-    assert total == pytest.approx(explanation.target_value - explanation.baseline_value, abs=1e-9)
+    assert total == pytest.approx(explanation.input_value - explanation.baseline_value, abs=1e-9)
     assert abs(explanation.delta) < 1e-9
     # Two copies of the trigger: each is needed only when the other is absent, so they split the credit.
     scores = [s for w, s in explanation.words if w == "was"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from limelight.engine.evidence import Evidence
 from limelight.text.explanation import Explanation, Span
 
 WORD = re.compile(r"\w+|[^\w\s]+")
@@ -30,8 +31,7 @@ def spans_for(text: str, scores: list[float] | float, segment: int = 0) -> list[
     if len(matches) != len(scores):
         raise ValueError(f"{len(matches)} words but {len(scores)} scores in {text!r}")
     return [
-        Span(m.group(), m.start(), m.end(), score, segment=segment, token_indices=(i,))
-        for i, (m, score) in enumerate(zip(matches, scores))
+        Span(m.group(), m.start(), m.end(), score, segment=segment, token_indices=(i,)) for i, (m, score) in enumerate(zip(matches, scores))
     ]
 
 
@@ -58,11 +58,7 @@ def make_explanation(
         "predicted_label": first if p_first >= 0.5 else second,
         "probabilities": {first: p_first, second: 1.0 - p_first},
         "target_label": first,
-        "target_value": sum(span.score for span in words) + 0.5,
-        "baseline_value": 0.5,
-        "delta": delta,
-        "tolerance": 0.01,
-        "n_steps": 64,
+        "evidence": Evidence(delta=delta, input_value=sum(span.score for span in words) + 0.5, baseline_value=0.5, n_steps=64, tolerance=0.01),
     }
     values.update(fields)
     return Explanation(text=text, word_spans=words, token_spans=tokens, text_pair=text_pair, **values)  # type: ignore[arg-type]

@@ -31,9 +31,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromiu
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="drives chromium through the 'playwright' package: pip install playwright"
-    )
+    sync_api = pytest.importorskip("playwright.sync_api", reason="drives chromium through the 'playwright' package: pip install playwright")
     with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched

@@ -100,9 +100,7 @@ def test_top_words_bars_show_the_most_positive_then_the_most_negative(minimal_pa
     assert [round(bar.get_width(), 6) for bar in axes.patches] == [2.5, 0.2, -0.05]
     labels = [t.get_text() for t in axes.texts]
     assert labels[0::2] == ["amazing", "movies", "one"]
-    assert [tuple(round(v * 255) for v in bar.get_facecolor()[:3]) for bar in axes.patches][0] == tuple(
-        _rgb(POSITIVE_EXTREME)
-    )
+    assert [tuple(round(v * 255) for v in bar.get_facecolor()[:3]) for bar in axes.patches][0] == tuple(_rgb(POSITIVE_EXTREME))
     with pytest.raises(InvalidInputError):
         plot_top_words(minimal_pair[0], k=0)
     with pytest.raises(InvalidInputError):

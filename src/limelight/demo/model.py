@@ -113,14 +113,12 @@ def verify_base(checkpoint: Path, expected_sha256: str) -> None:
         )
 
 
-def apply_shipped_weights(model: BertForSequenceClassification, shipped: dict[str, torch.Tensor],
-                          expected_names: Sequence[str]) -> None:
+def apply_shipped_weights(model: BertForSequenceClassification, shipped: dict[str, torch.Tensor], expected_names: Sequence[str]) -> None:
     """Overwrite the fine-tuned parameters of ``model`` with ``shipped`` (cast to each parameter's dtype)."""
     state = model.state_dict()
     if set(shipped) != set(expected_names) or not set(shipped) <= set(state):
         raise DemoModelError(
-            f"The shipped demo weights do not match {MANIFEST_PATH.name} or the model "
-            f"(file has {sorted(shipped)}). Reinstall limelight."
+            f"The shipped demo weights do not match {MANIFEST_PATH.name} or the model (file has {sorted(shipped)}). Reinstall limelight."
         )
     wrong_shape = [name for name, tensor in shipped.items() if tensor.shape != state[name].shape]
     if wrong_shape:
@@ -130,7 +128,10 @@ def apply_shipped_weights(model: BertForSequenceClassification, shipped: dict[st
 
 def load_tokenizer(base_dir: Path) -> PreTrainedTokenizerFast:
     """The base model's fast WordPiece tokenizer, from local files only."""
-    return AutoTokenizer.from_pretrained(base_dir, local_files_only=True, model_max_length=TOKENIZER_MAX_LENGTH)
+    tokenizer = AutoTokenizer.from_pretrained(base_dir, local_files_only=True, model_max_length=TOKENIZER_MAX_LENGTH)
+    if not isinstance(tokenizer, PreTrainedTokenizerFast):  # word offsets need a fast tokenizer
+        raise DemoModelError(f"{base_dir} holds no fast tokenizer (tokenizer.json); reinstall '{BASE_PACKAGE}'")
+    return tokenizer
 
 
 def demo_model() -> tuple[BertForSequenceClassification, PreTrainedTokenizerFast]:

@@ -9,6 +9,8 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from limelight.errors import InvalidInputError
+from limelight.text.encoding import encode_batch
+from limelight.text.runner import TextRunner
 
 SST2_HEADER = "sentence\tlabel"
 
@@ -32,23 +34,15 @@ def read_sst2(path: str | Path) -> tuple[list[str], list[int]]:
     return sentences, labels
 
 
-@torch.no_grad()
 def predict(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, sentences: Sequence[str],
             batch_size: int = 64) -> torch.Tensor:
-    """Predicted class ids, in input order. Batches are length-sorted to waste little on padding.
+    """Predicted class ids, in input order, from the text front end's runner.
 
-    The model is used in whatever mode it is in; put it in eval mode for deterministic output.
+    Nothing is truncated: a sentence longer than the model's limit is read in windows whose logits
+    are averaged. The model runs in eval mode (its own mode is restored afterwards).
     """
-    if batch_size < 1:
-        raise InvalidInputError(f"batch_size must be a positive integer, got {batch_size}.")
-    order = sorted(range(len(sentences)), key=lambda index: len(sentences[index]))
-    predictions = torch.empty(len(sentences), dtype=torch.long)
-    for start in range(0, len(order), batch_size):
-        chunk = order[start:start + batch_size]
-        batch = tokenizer([sentences[index] for index in chunk], padding=True, truncation=True, return_tensors="pt")
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-        predictions[chunk] = logits.argmax(dim=-1)
-    return predictions
+    logits = TextRunner(model, tokenizer, batch_size=batch_size).logits(encode_batch(tokenizer, list(sentences)))
+    return torch.stack(logits).argmax(dim=-1) if logits else torch.empty(0, dtype=torch.long)
 
 
 def accuracy(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, sentences: Sequence[str],

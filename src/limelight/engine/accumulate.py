@@ -44,6 +44,13 @@ class Accumulated:
     sums: Points | None
     values: Tensor
 
+    @property
+    def gradient_sums(self) -> Points:
+        """``sums``, for a plan evaluated with gradients (``grad=True``)."""
+        if self.sums is None:
+            raise RuntimeError("this row plan was evaluated without gradients (grad=False): it has no gradient sums")
+        return self.sums
+
 
 def accumulate(space: Space, model: BoundModel, plan: RowPlan, chunk_rows: int, grad: bool = True) -> Accumulated:
     """Evaluate ``plan`` chunk by chunk; with ``grad=False`` only the target values are computed."""

@@ -1,8 +1,7 @@
 """Binding a user's forward to one attribution call: what every method, gradient or perturbation, sets up.
 
 The forward and its ``output`` spec are checked when a method is built; each call then binds the
-forward to the call's extra arguments and target (a :class:`BoundModel`) and resolves the memory
-budget that sizes chunks.
+forward to the call's extra arguments and target (a :class:`BoundModel`).
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import InvalidInputError
-from .chunking import DEFAULT_MEMORY_BUDGET, check_batch_size, parse_bytes
 from .forward import OutputSpec
 from .inputs import make_forward_args
 from .model import BoundModel
@@ -38,8 +36,3 @@ def bind_model(
     args = make_forward_args(additional_forward_args, forward_kwargs, n_examples)
     return BoundModel(forward, output, args, resolve_target(target, n_examples))
 
-
-def chunk_limits(internal_batch_size: int | None, memory_budget: int | str | None) -> int:
-    """Validate the user's rows-per-forward limit and return the memory budget in bytes."""
-    check_batch_size(internal_batch_size)
-    return DEFAULT_MEMORY_BUDGET if memory_budget is None else parse_bytes(memory_budget)

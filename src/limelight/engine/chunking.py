@@ -15,28 +15,23 @@ import torch
 from torch import Tensor
 
 from ..errors import InvalidInputError
+from .validation import is_int
 
 DEFAULT_MEMORY_BUDGET = 2 * 1024**3
+AUTO_MIN_CHUNKS = 20
+"""Without ``show_progress``, a bar appears (on a terminal) only for runs of more chunks than this."""
 _UNITS = {"": 1, "B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3}
 
 
 def parse_bytes(budget: int | str) -> int:
     """``2 ** 30``, ``"512MB"`` or ``"2GiB"`` as a number of bytes."""
-    if isinstance(budget, int) and not isinstance(budget, bool) and budget > 0:
+    if is_int(budget) and budget > 0:
         return budget
     if isinstance(budget, str):
         match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*", budget)
         if match and match.group(2).upper() in _UNITS:
             return max(1, int(float(match.group(1)) * _UNITS[match.group(2).upper()]))
     raise InvalidInputError(f"memory_budget must be a positive number of bytes or a string like '512MB', got {budget!r}")
-
-
-def check_batch_size(internal_batch_size: int | None) -> None:
-    """Validate a user's ``internal_batch_size`` at the API boundary."""
-    if internal_batch_size is None:
-        return
-    if isinstance(internal_batch_size, bool) or not isinstance(internal_batch_size, int) or internal_batch_size < 1:
-        raise InvalidInputError(f"internal_batch_size must be a positive int (rows per forward), got {internal_batch_size!r}")
 
 
 def saved_bytes(run: Callable[[], object]) -> int:

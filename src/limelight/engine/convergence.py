@@ -6,16 +6,10 @@ import torch
 from torch import Tensor
 
 from .._warnings import warn
-from ..errors import ConvergenceWarning, InvalidInputError
+from ..errors import ConvergenceWarning
 
 ABSOLUTE_TOLERANCE = 1e-4
 """Absolute floor added to ``tolerance * |f(input) - f(baseline)|``, for examples where the two nearly agree."""
-
-
-def check_tolerance(tolerance: float | None) -> None:
-    """Validate a relative tolerance at the API boundary."""
-    if tolerance is not None and (isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance > 0):
-        raise InvalidInputError(f"tolerance must be a positive number (relative to |f(input) - f(baseline)|) or None, got {tolerance!r}")
 
 
 def within_tolerance(delta: Tensor, change: Tensor, tolerance: float) -> Tensor:

@@ -20,15 +20,17 @@ BaselineSpec = Union[None, int, float, Tensor, tuple[Union[int, float, Tensor], 
 
 
 def as_tuple(inputs: Inputs, name: str = "inputs") -> tuple[Tensor, ...]:
-    """``inputs`` as a non-empty tuple of tensors sharing one batch size."""
+    """``inputs`` as a non-empty tuple of tensors sharing one batch size of at least one example."""
     items = (inputs,) if isinstance(inputs, Tensor) else inputs
     if not isinstance(items, tuple) or not items or not all(isinstance(t, Tensor) for t in items):
         raise InvalidInputError(f"{name} must be a tensor or a non-empty tuple of tensors, got {type(inputs).__name__}")
-    sizes = {t.shape[0] if t.dim() else None for t in items}
-    if None in sizes:
+    if any(t.dim() == 0 for t in items):
         raise InvalidInputError(f"{name} must be batch first (at least one dimension); got a 0-d tensor")
+    sizes = {t.shape[0] for t in items}
     if len(sizes) != 1:
         raise InvalidInputError(f"every tensor in {name} must have the same batch size, got {sorted(sizes)}")
+    if 0 in sizes:
+        raise InvalidInputError(f"{name} has no examples (batch size 0); pass at least one example")
     return tuple(items)
 
 
@@ -37,15 +39,12 @@ def restore_structure(values: tuple[Tensor, ...], like: Inputs) -> Inputs:
     return values[0] if isinstance(like, Tensor) else values
 
 
-def batch_size(inputs: tuple[Tensor, ...]) -> int:
-    """The shared first dimension of the inputs."""
-    return inputs[0].shape[0]
-
-
 def resolve_baselines(baselines: BaselineSpec, inputs: tuple[Tensor, ...], name: str = "baselines") -> tuple[Tensor, ...]:
     """One baseline tensor per input, shaped like it: a scalar, a batch of 1 or a full batch broadcast.
 
-    ``None`` means zeros.
+    ``None`` means zeros. Baselines take the input's dtype, so the forward sees them exactly as
+    given: a baseline that an integer or boolean input's dtype cannot hold (``0.5`` for token
+    ids, ``-1`` for ``uint8``) is refused rather than silently rounded or wrapped.
     """
     if baselines is None:
         return tuple(torch.zeros_like(x) for x in inputs)
@@ -57,18 +56,35 @@ def resolve_baselines(baselines: BaselineSpec, inputs: tuple[Tensor, ...], name:
 
 def _broadcast_baseline(baseline: Any, x: Tensor, position: int, name: str) -> Tensor:
     if isinstance(baseline, (int, float)) and not isinstance(baseline, bool):
-        return torch.full_like(x, baseline)
+        baseline = torch.tensor(baseline, dtype=torch.float64 if isinstance(baseline, float) else None)
     if not isinstance(baseline, Tensor):
         raise InvalidInputError(f"{name}[{position}] must be a number or a tensor, got {type(baseline).__name__}")
-    baseline = baseline.to(device=x.device, dtype=x.dtype)
+    baseline = _in_dtype_of(baseline.to(device=x.device), x, f"{name}[{position}]")
     if baseline.shape == x.shape:
         return baseline
-    if baseline.shape == x.shape[1:] or (baseline.dim() == x.dim() and baseline.shape[0] == 1 and baseline.shape[1:] == x.shape[1:]):
+    one_example = baseline.dim() == x.dim() and baseline.shape[0] == 1 and baseline.shape[1:] == x.shape[1:]
+    if baseline.dim() == 0 or baseline.shape == x.shape[1:] or one_example:
         return baseline.expand_as(x).clone()
     raise InvalidInputError(
         f"{name}[{position}] has shape {tuple(baseline.shape)}, which does not broadcast to the input's "
         f"{tuple(x.shape)}; use the input's shape, a batch of one, or a scalar"
     )
+
+
+def _in_dtype_of(baseline: Tensor, x: Tensor, name: str) -> Tensor:
+    """``baseline`` in ``x``'s dtype; for integer or boolean inputs only if no value changes on the way."""
+    cast = baseline.to(dtype=x.dtype)
+    if x.dtype.is_floating_point or x.dtype.is_complex or baseline.dtype == x.dtype:
+        return cast
+    changed = cast.to(baseline.dtype) != baseline
+    if changed.any():
+        value = baseline[changed][0].item()
+        raise InvalidInputError(
+            f"{name} holds {value!r}, which the input's dtype {x.dtype} cannot hold (it would become "
+            f"{cast[changed][0].item()!r}). Token ids need baselines of their dtype (a pad or mask id); if the "
+            "forward reads this input as numbers, pass it as floating point (x.float()) to use this baseline exactly"
+        )
+    return cast
 
 
 @dataclass(frozen=True)

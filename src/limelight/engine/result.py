@@ -1,36 +1,105 @@
-"""The result of an attribution: the scores and the evidence of how they were computed."""
+"""The result of an attribution: the scores, the evidence of how they were computed, and the settings used."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from torch import Tensor
 
+from .evidence import BatchEvidence, Evidence
 from .inputs import Inputs
+from .options import MethodOptions
+
+
+@dataclass(frozen=True)
+class AdaptiveExtras:
+    """Integrated gradients with ``n_steps="auto"``: the nodes (alphas) of each example's refined path."""
+
+    alphas: list[list[float]]
+
+
+@dataclass(frozen=True)
+class NoiseTunnelExtras:
+    """A noise tunnel: the wrapped method's delta for every noisy sample, ``(N, nt_samples)`` (if it has one)."""
+
+    sample_delta: Tensor | None
+
+
+@dataclass(frozen=True)
+class SurrogateFit:
+    """The fit of a surrogate model per example: weighted ``r2`` and, for LIME, the ``intercept``."""
+
+    r2: Tensor
+    intercept: Tensor | None = None
+
+
+@dataclass(frozen=True)
+class PerturbationExtras:
+    """A perturbation method's per-feature view of its result.
+
+    ``feature_scores`` ``(N, F)`` (zero past an example's own count, ``n_features``),
+    ``evaluations`` the number of perturbed rows evaluated, and ``fit`` the surrogate's fit
+    (KernelSHAP, LIME).
+    """
+
+    feature_scores: Tensor
+    n_features: Tensor
+    evaluations: int
+    fit: SurrogateFit | None = None
+
+
+Extras = AdaptiveExtras | NoiseTunnelExtras | PerturbationExtras
+"""Method-specific evidence, one typed record per family."""
 
 
 @dataclass(frozen=True)
 class Attribution:
-    """Attributions shaped like the inputs (or the layer), with their evidence.
+    """Attributions shaped like the inputs (or the layer), with their evidence and settings.
 
-    ``delta`` is the completeness (efficiency) error per example,
-    ``sum(attributions) - (f(input) - f(baseline))``, for methods that promise completeness:
-    the integrated-gradients family (where ``n_steps`` is the number of points the path integral
-    used and ``converged`` whether ``|delta|`` met the tolerance), GradientSHAP (a Monte-Carlo
-    check) and the Shapley-value methods (exact Shapley: rounding only). ``input_values`` and
-    ``baseline_values`` are the explained scalar at the input and the baseline. ``extras`` holds
-    method-specific evidence (per-feature scores, surrogate fit, the nodes of an adaptive path).
-    Fields that a method cannot provide are ``None``.
+    ``method`` is the method's ``name`` (its key in :mod:`limelight.engine.names`); ``evidence``
+    the completeness evidence per example (see :mod:`limelight.engine.evidence`; its fields are
+    also readable here: ``result.delta``, ``result.n_steps``, ...); ``settings`` the method's
+    options as used (the integration ``rule``, the ``seed`` a sampled method drew, ...);
+    ``extras`` method-specific evidence (:data:`Extras`).
     """
 
     attributions: Inputs
     method: str
-    delta: Tensor | None = None
-    n_steps: Tensor | None = None
-    input_values: Tensor | None = None
-    baseline_values: Tensor | None = None
-    converged: Tensor | None = None
-    tolerance: float | None = None
-    rule: str | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    evidence: BatchEvidence = field(default_factory=Evidence)
+    settings: MethodOptions = field(default_factory=MethodOptions)
+    extras: Extras | None = None
+
+    @property
+    def delta(self) -> Tensor | None:
+        """Completeness error per example (see :mod:`limelight.engine.evidence`)."""
+        return self.evidence.delta
+
+    @property
+    def input_value(self) -> Tensor | None:
+        """The explained scalar at each input."""
+        return self.evidence.input_value
+
+    @property
+    def baseline_value(self) -> Tensor | None:
+        """The explained scalar at each baseline."""
+        return self.evidence.baseline_value
+
+    @property
+    def n_steps(self) -> Tensor | None:
+        """Path points each example's integral used."""
+        return self.evidence.n_steps
+
+    @property
+    def converged(self) -> Tensor | None:
+        """Whether each example's ``|delta|`` met the tolerance."""
+        return self.evidence.converged
+
+    @property
+    def tolerance(self) -> float | None:
+        """The relative completeness tolerance aimed for."""
+        return self.evidence.tolerance
+
+    @property
+    def seed(self) -> int | None:
+        """The seed a sampled method used (``None`` for deterministic methods)."""
+        return self.settings.seed

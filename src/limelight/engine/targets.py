@@ -21,6 +21,7 @@ import torch
 from torch import Tensor
 
 from ..errors import TargetError
+from .validation import is_int
 
 Index = Union[int, tuple[int, ...]]
 TargetSpec = Union[None, int, tuple[int, ...], Sequence[Index], Callable[[Tensor], Tensor], "Contrast"]
@@ -57,15 +58,7 @@ def resolve_target(spec: TargetSpec, n_examples: int) -> Target:
 
 
 def _is_index(value: object) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return True
-    return isinstance(value, tuple) and len(value) > 0 and all(_is_index_int(v) for v in value)
-
-
-def _is_index_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return is_int(value) or (isinstance(value, tuple) and len(value) > 0 and all(is_int(v) for v in value))
 
 
 def _per_example(spec: object) -> bool:

@@ -1,24 +1,31 @@
 """Evaluation: which explanation to trust, for this model and these texts.
 
-:func:`compare` explains texts with several methods and scores every explanation with metrics
+:func:`compare` explains texts with several methods and scores every explanation with the metrics
+of the registry :data:`~.metrics.METRICS` (each a :class:`~.metric.Metric` that computes itself),
 defined precisely in their modules: faithfulness (:mod:`.faithfulness`: comprehensiveness,
 sufficiency, AOPC, deletion/insertion curves, leave-one-out agreement, completeness error),
 robustness (:mod:`.robustness`: infidelity, max-sensitivity), plausibility against human rationales
 (:mod:`.plausibility`, loaders in :mod:`.rationales`), sanity checks (:mod:`.sanity`) and agreement
 between methods (:mod:`.agreement`), summarised with bootstrap intervals (:mod:`.bootstrap`).
+The maths (:mod:`.curves`, :mod:`.ranking`, :mod:`.bootstrap`, :mod:`.recommendation`) knows no
+modality; text is re-run through the word eraser (:mod:`.erasure`). The result is a
+:class:`~.comparison.Comparison`, rendered by :mod:`.report`.
 """
 
 from __future__ import annotations
 
+from limelight.text.objective import Objective
+
+from . import report as report  # registers the comparison's views (Markdown, HTML, DataFrame)
 from .agreement import Agreement, agreement
 from .bootstrap import Estimate
-from .compare import Comparison, MethodResult, compare
+from .compare import compare
+from .comparison import Comparison, MethodResult
+from .curves import Curve, aopc
 from .erasure import FILLS, Perturbation, Subject, WordEraser, keep_only
 from .explainers import Explainer, MethodExplainer
 from .faithfulness import (
     ERASER_FRACTIONS,
-    Curve,
-    aopc,
     completeness_error,
     comprehensiveness,
     deletion_curves,
@@ -27,8 +34,8 @@ from .faithfulness import (
     leave_one_out_tau,
     sufficiency,
 )
-from .metrics import DEFAULT_METRICS, METRICS, Metric
-from .objective import Objective
+from .metric import Metric
+from .metrics import DEFAULT_METRICS, METRICS, MetricContext, MetricSettings
 from .plausibility import average_precision, f1_at_k, iou_at_k, plausibility, rationale_mask
 from .ranking import kendall_tau, rank_order, spearman
 from .rationales import Rationale, load_sst_rationales, load_toxic_spans
@@ -52,6 +59,8 @@ __all__ = [
     "MethodExplainer",
     "MethodResult",
     "Metric",
+    "MetricContext",
+    "MetricSettings",
     "Objective",
     "Perturbation",
     "RandomisationCurve",

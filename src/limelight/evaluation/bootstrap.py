@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from limelight.engine.validation import check_count
 from limelight.errors import InvalidInputError
 
 
@@ -34,8 +35,7 @@ class Estimate:
 
 def resample_indices(n_inputs: int, n_bootstrap: int, seed: int) -> np.ndarray:
     """``(n_bootstrap, n_inputs)`` input indices drawn with replacement, reproducible from ``seed``."""
-    if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, int) or n_bootstrap < 1:
-        raise InvalidInputError(f"n_bootstrap must be a positive int, got {n_bootstrap!r}")
+    check_count("n_bootstrap", n_bootstrap)
     return np.random.default_rng(seed).integers(0, max(n_inputs, 1), size=(n_bootstrap, n_inputs))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Union
+from typing import Any, Protocol
 
 from torch import nn
 
@@ -20,7 +20,7 @@ from limelight.text.explainer import TextExplainer
 from limelight.text.explanation import Explanation
 from limelight.text.labels import LabelSpec
 
-Targets = Union[LabelSpec, Sequence[LabelSpec]]
+Targets = LabelSpec | Sequence[LabelSpec]
 
 
 class Explainer(Protocol):

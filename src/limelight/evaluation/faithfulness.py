@@ -1,6 +1,6 @@
 """Faithfulness: does removing the words an explanation ranks highest change the model's output?
 
-Notation: ``x`` is a text of ``n`` words, ``f`` the explained objective (see :mod:`.objective`),
+Notation: ``x`` is a text of ``n`` words, ``f`` the explained objective (see :mod:`limelight.text.objective`),
 ``x \\ S`` the text with the words in ``S`` erased and ``x[S]`` the text with only ``S`` kept (see
 :mod:`.erasure`), ``top(k)`` the ``k`` highest-ranked words (:func:`.ranking.rank_order`) and
 ``k(q) = max(1, ceil(q * n))`` the number of words in the top fraction ``q``.
@@ -18,7 +18,8 @@ Notation: ``x`` is a text of ``n`` words, ``f`` the explained objective (see :mo
   ``mask`` and ``unk`` baselines, else ``nan`` (methods without a baseline promise no completeness).
 
 Every function takes a :class:`~.erasure.WordEraser` and explanations (or prepared subjects) and
-evaluates all their variants in one batched call. Texts without words give ``nan``.
+evaluates all their variants in one batched call. Texts without words give ``nan``. Curves and
+AOPC themselves are modality-free (:mod:`.curves`).
 """
 
 from __future__ import annotations
@@ -26,21 +27,21 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Union
 
 import numpy as np
 
+from limelight.text.erasure import Erasure
 from limelight.text.explanation import Explanation
+from limelight.text.objective import Objective
 
-from .erasure import FILLS, Perturbation, Subject, WordEraser, keep_only
-from .objective import objective_of
+from .curves import Curve, curve_counts
+from .erasure import Perturbation, Subject, WordEraser, keep_only
 from .ranking import RankBy, kendall_tau, rank_order, top_count
 
 ERASER_FRACTIONS: tuple[float, ...] = (0.01, 0.05, 0.10, 0.20, 0.50)
 """The fractions of top words ERASER's AOPC averages over."""
 
-Items = Union[Sequence[Explanation], Sequence[Subject]]
+Items = Sequence[Explanation] | Sequence[Subject]
 
 
 def subjects_of(eraser: WordEraser, items: Items) -> list[Subject]:
@@ -48,24 +49,28 @@ def subjects_of(eraser: WordEraser, items: Items) -> list[Subject]:
     return eraser.prepare(items)
 
 
+def _drops(eraser: WordEraser, subjects: Sequence[Subject], variants: Sequence[Sequence[Perturbation]]) -> list[np.ndarray]:
+    """Per subject, ``f(x) - f(v)`` for each of its variants ``v``, all evaluated in one call (full texts first)."""
+    values = eraser.values([Perturbation(subject) for subject in subjects] + [v for group in variants for v in group])
+    full, rest = values[: len(subjects)], values[len(subjects) :]
+    out, cursor = [], 0
+    for f_x, group in zip(full, variants):
+        out.append(f_x - rest[cursor : cursor + len(group)])
+        cursor += len(group)
+    return out
+
+
 def _erase_top(
     eraser: WordEraser, items: Items, counts: Sequence[Sequence[int]], keep: bool, rank_by: RankBy
 ) -> list[np.ndarray]:
     """Per subject, ``f(x) - f(variant)`` for each count: top words erased, or (``keep``) only top words kept."""
     subjects = subjects_of(eraser, items)
-    requests: list[Perturbation] = [Perturbation(subject) for subject in subjects]
+    variants = []
     for subject, subject_counts in zip(subjects, counts):
         order = rank_order(subject.scores, rank_by)
-        for count in subject_counts:
-            top = tuple(int(w) for w in order[:count])
-            requests.append(keep_only(subject, top) if keep else Perturbation(subject, top))
-    values = eraser.values(requests)
-    full, rest = values[: len(subjects)], values[len(subjects) :]
-    out, cursor = [], 0
-    for f_x, subject_counts in zip(full, counts):
-        out.append(f_x - rest[cursor : cursor + len(subject_counts)])
-        cursor += len(subject_counts)
-    return out
+        tops = [tuple(int(w) for w in order[:count]) for count in subject_counts]
+        variants.append([keep_only(subject, top) if keep else Perturbation(subject, top) for top in tops])
+    return _drops(eraser, subjects, variants)
 
 
 def _by_fraction(eraser: WordEraser, items: Items, fractions: Sequence[float], keep: bool, rank_by: RankBy) -> np.ndarray:
@@ -87,37 +92,6 @@ def sufficiency(
 ) -> np.ndarray:
     """``(texts, fractions)`` array of f(x) - f(only the top words); see the module docstring."""
     return _by_fraction(eraser, items, fractions, keep=True, rank_by=rank_by)
-
-
-def aopc(values: np.ndarray) -> np.ndarray:
-    """Area over the perturbation curve: the mean over the fractions axis (the last)."""
-    return np.asarray(values, dtype=np.float64).mean(axis=-1)
-
-
-@dataclass(frozen=True)
-class Curve:
-    """A deletion or insertion curve: the objective after erasing/keeping the top ``counts`` words."""
-
-    counts: np.ndarray
-    fractions: np.ndarray
-    values: np.ndarray
-
-    @property
-    def area(self) -> float:
-        """Trapezoid area under the curve over the fraction of words (``nan`` without words)."""
-        if len(self.values) < 2:
-            return math.nan
-        widths = np.diff(self.fractions)
-        return float((widths * (self.values[1:] + self.values[:-1]) / 2.0).sum())
-
-
-def curve_counts(n_words: int, steps: int | None = None) -> list[int]:
-    """Word counts a curve is evaluated at: every ``0..n``, or about ``steps`` even steps (ends included)."""
-    if n_words == 0:
-        return []
-    if steps is None or steps >= n_words:
-        return list(range(n_words + 1))
-    return sorted({round(n_words * step / steps) for step in range(steps + 1)})
 
 
 def _curves(eraser: WordEraser, items: Items, steps: int | None, keep: bool, rank_by: RankBy) -> list[Curve]:
@@ -146,15 +120,7 @@ def insertion_curves(eraser: WordEraser, items: Items, steps: int | None = None,
 def leave_one_out(eraser: WordEraser, items: Items) -> list[np.ndarray]:
     """Per text, the effect ``f(x) - f(x \\ {w})`` of erasing each word alone (independent of any explanation's scores)."""
     subjects = subjects_of(eraser, items)
-    counts = [list(range(s.n_words)) for s in subjects]
-    requests = [Perturbation(s) for s in subjects] + [Perturbation(s, (w,)) for s, ws in zip(subjects, counts) for w in ws]
-    values = eraser.values(requests)
-    full, rest = values[: len(subjects)], values[len(subjects) :]
-    out, cursor = [], 0
-    for f_x, words in zip(full, counts):
-        out.append(f_x - rest[cursor : cursor + len(words)])
-        cursor += len(words)
-    return out
+    return _drops(eraser, subjects, [[Perturbation(s, (w,)) for w in range(s.n_words)] for s in subjects])
 
 
 def leave_one_out_tau(eraser: WordEraser, items: Items) -> np.ndarray:
@@ -163,7 +129,7 @@ def leave_one_out_tau(eraser: WordEraser, items: Items) -> np.ndarray:
     return np.array([kendall_tau(s.scores, effects) for s, effects in zip(subjects, leave_one_out(eraser, subjects))])
 
 
-RECOMPUTABLE_BASELINES: tuple[str, ...] = FILLS
+RECOMPUTABLE_BASELINES: tuple[Erasure, ...] = Erasure.NAMED
 """Baselines a completeness error can be recomputed for: every word deleted, or every content token
 replaced by the pad, mask or unk token (the explainer's baselines of the same names)."""
 
@@ -177,10 +143,10 @@ def completeness_error(eraser: WordEraser, items: Items) -> np.ndarray:
     subjects = subjects_of(eraser, items)
     out = np.full(len(subjects), math.nan)
     for fill in RECOMPUTABLE_BASELINES:
-        chosen = [i for i, s in enumerate(subjects) if s.explanation.delta is None and s.explanation.baseline == fill and s.n_words]
+        chosen = [i for i, s in enumerate(subjects) if s.explanation.delta is None and s.explanation.erasure == fill and s.n_words]
         if not chosen:
             continue
-        own = [dataclasses.replace(subjects[i], objective=objective_of(subjects[i].explanation, eraser.labels)) for i in chosen]
+        own = [dataclasses.replace(subjects[i], objective=Objective.of(subjects[i].explanation, eraser.labels)) for i in chosen]
         full = eraser.full(own)
         empty = eraser.values([Perturbation(s, tuple(range(s.n_words))) for s in own], fill=fill)
         for index, subject, f_x, f_b in zip(chosen, own, full, empty):

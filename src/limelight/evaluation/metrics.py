@@ -1,41 +1,136 @@
-"""The metrics ``compare`` knows: name, label, direction and what computing them costs."""
+"""The text metrics ``compare`` knows: one :class:`~.metric.Metric` per column, each computing itself.
+
+A metric reads a :class:`MetricContext` (one method's explanations, the shared eraser, the model,
+the settings) and returns one value per input. ``compare`` iterates :data:`METRICS` in table
+order; metrics that come from one computation (plausibility's F1, IoU and AUPRC) share it through
+:meth:`MetricContext.shared`, so it runs once per method.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
+import numpy as np
+from torch import nn
+
+from limelight.engine.validation import check_count, check_optional_count
 from limelight.errors import InvalidInputError
+from limelight.text.explanation import Explanation
+
+from . import faithfulness
+from .curves import Curve, aopc
+from .erasure import Subject, WordEraser
+from .explainers import Explainer
+from .metric import Metric
+from .plausibility import plausibility
+from .ranking import RankBy, check_rank_by
+from .rationales import Rationale
+from .robustness import infidelity, max_sensitivity
+from .sanity import cascading_randomisation
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Metric:
-    """One column of a comparison. ``re_explains``: it explains every text again (costs a full explanation pass or more)."""
+class MetricSettings:
+    """How metrics are computed: word ranking, curve resolution, sample counts and the random seed."""
 
-    name: str
-    label: str
-    higher_is_better: bool
-    family: str
-    re_explains: bool = False
-    needs_rationales: bool = False
+    rank_by: RankBy = "signed"
+    curve_steps: int | None = 10
+    n_samples: int = 10
+    n_sensitivity_samples: int = 3
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_rank_by(self.rank_by)
+        check_optional_count("curve_steps", self.curve_steps)
+        check_count("n_samples", self.n_samples)
+        check_count("n_sensitivity_samples", self.n_sensitivity_samples)
 
 
-METRICS: dict[str, Metric] = {
+@dataclass(frozen=True)
+class MetricContext:
+    """Everything a text metric needs to score one method's explanations."""
+
+    model: nn.Module
+    tokenizer: Any
+    eraser: WordEraser
+    subjects: list[Subject]
+    explanations: Sequence[Explanation]
+    explainer: Explainer
+    rationales: Sequence[Rationale] | None
+    settings: MetricSettings
+    _shared: dict[Callable[..., Any], Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def shared(self, computation: Callable[[MetricContext], T]) -> T:
+        """``computation(self)``, computed on first use and remembered for the metrics that share it."""
+        if computation not in self._shared:
+            self._shared[computation] = computation(self)
+        return cast(T, self._shared[computation])  # stored by this very computation
+
+
+def _comprehensiveness(c: MetricContext) -> np.ndarray:
+    return aopc(faithfulness.comprehensiveness(c.eraser, c.subjects, rank_by=c.settings.rank_by))
+
+
+def _sufficiency(c: MetricContext) -> np.ndarray:
+    return aopc(faithfulness.sufficiency(c.eraser, c.subjects, rank_by=c.settings.rank_by))
+
+
+def _area(curves: Callable[..., list[Curve]]) -> Callable[[MetricContext], np.ndarray]:
+    """Per text, the area under its deletion or insertion curve."""
+    return lambda c: np.array([curve.area for curve in curves(c.eraser, c.subjects, c.settings.curve_steps, c.settings.rank_by)])
+
+
+def _loo_tau(c: MetricContext) -> np.ndarray:
+    return faithfulness.leave_one_out_tau(c.eraser, c.subjects)
+
+
+def _completeness_error(c: MetricContext) -> np.ndarray:
+    return faithfulness.completeness_error(c.eraser, c.subjects)
+
+
+def _infidelity(perturbation: str) -> Callable[[MetricContext], np.ndarray]:
+    return lambda c: infidelity(c.eraser, c.subjects, perturbation, n_samples=c.settings.n_samples, seed=c.settings.seed)
+
+
+def _max_sensitivity(c: MetricContext) -> np.ndarray:
+    return max_sensitivity(
+        c.model, c.tokenizer, c.explainer, c.explanations, n_samples=c.settings.n_sensitivity_samples, seed=c.settings.seed
+    )
+
+
+def _randomisation(c: MetricContext) -> np.ndarray:
+    return cascading_randomisation(c.model, c.explainer, c.explanations, seed=c.settings.seed, only_final=True).final
+
+
+def _plausibility(c: MetricContext) -> dict[str, np.ndarray]:
+    return plausibility(c.explanations, c.rationales or [], rank_by=c.settings.rank_by)
+
+
+def _plausible(name: str) -> Callable[[MetricContext], np.ndarray]:
+    """One of plausibility's values; the three are computed together, once per context."""
+    return lambda c: c.shared(_plausibility)[name]
+
+
+METRICS: dict[str, Metric[MetricContext]] = {
     metric.name: metric
     for metric in (
-        Metric("comprehensiveness", "comprehensiveness AOPC", True, "faithfulness"),
-        Metric("sufficiency", "sufficiency AOPC", False, "faithfulness"),
-        Metric("deletion_auc", "deletion AUC", False, "faithfulness"),
-        Metric("insertion_auc", "insertion AUC", True, "faithfulness"),
-        Metric("loo_tau", "leave-one-out tau", True, "faithfulness"),
-        Metric("completeness_error", "completeness error", False, "faithfulness"),
-        Metric("infidelity_dropout", "infidelity (word dropout)", False, "faithfulness"),
-        Metric("infidelity_embedding", "infidelity (embedding noise)", False, "faithfulness"),
-        Metric("max_sensitivity", "max-sensitivity", False, "robustness", re_explains=True),
-        Metric("randomisation", "rho after model randomisation", False, "sanity", re_explains=True),
-        Metric("f1", "rationale F1@k", True, "plausibility", needs_rationales=True),
-        Metric("iou", "rationale IoU@k", True, "plausibility", needs_rationales=True),
-        Metric("auprc", "rationale AUPRC", True, "plausibility", needs_rationales=True),
+        Metric("comprehensiveness", "comprehensiveness AOPC", True, "faithfulness", _comprehensiveness),
+        Metric("sufficiency", "sufficiency AOPC", False, "faithfulness", _sufficiency),
+        Metric("deletion_auc", "deletion AUC", False, "faithfulness", _area(faithfulness.deletion_curves)),
+        Metric("insertion_auc", "insertion AUC", True, "faithfulness", _area(faithfulness.insertion_curves)),
+        Metric("loo_tau", "leave-one-out tau", True, "faithfulness", _loo_tau),
+        Metric("completeness_error", "completeness error", False, "faithfulness", _completeness_error),
+        Metric("infidelity_dropout", "infidelity (word dropout)", False, "faithfulness", _infidelity("dropout")),
+        Metric("infidelity_embedding", "infidelity (embedding noise)", False, "faithfulness", _infidelity("embedding")),
+        Metric("max_sensitivity", "max-sensitivity", False, "robustness", _max_sensitivity, re_explains=True),
+        Metric("randomisation", "rho after model randomisation", False, "sanity", _randomisation, re_explains=True),
+        Metric("f1", "rationale F1@k", True, "plausibility", _plausible("f1"), needs_rationales=True),
+        Metric("iou", "rationale IoU@k", True, "plausibility", _plausible("iou"), needs_rationales=True),
+        Metric("auprc", "rationale AUPRC", True, "plausibility", _plausible("auprc"), needs_rationales=True),
     )
 }
 """Every metric by name, in table order."""
@@ -46,9 +141,9 @@ DEFAULT_METRICS: tuple[str, ...] = tuple(name for name, m in METRICS.items() if 
 
 def resolve_metrics(metrics: str | Sequence[str], have_rationales: bool) -> tuple[str, ...]:
     """Metric names from ``"default"`` (forward-only ones), ``"all"`` or a list; plausibility joins when rationales are given."""
-    plausibility = tuple(name for name, m in METRICS.items() if m.needs_rationales) if have_rationales else ()
+    plausible = tuple(name for name, m in METRICS.items() if m.needs_rationales) if have_rationales else ()
     if metrics == "default":
-        return DEFAULT_METRICS + plausibility
+        return DEFAULT_METRICS + plausible
     if metrics == "all":
         return tuple(name for name, m in METRICS.items() if have_rationales or not m.needs_rationales)
     if isinstance(metrics, str):

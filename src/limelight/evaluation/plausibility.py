@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from limelight.engine.validation import check_count
 from limelight.errors import InvalidInputError
 from limelight.text.explanation import Explanation
 
@@ -49,10 +50,7 @@ def _top_hits(scores: np.ndarray, mask: np.ndarray, k: int | None, rank_by: Rank
     if scores.shape != mask.shape:
         raise InvalidInputError(f"scores and mask must have the same shape, got {scores.shape} and {mask.shape}")
     relevant = int(mask.sum())
-    count = relevant if k is None else k
-    if count < 0:
-        raise InvalidInputError(f"k must be a non-negative number of words, got {k}")
-    count = min(count, len(scores))
+    count = min(relevant if k is None else check_count("k", k, minimum=0), len(scores))
     top = rank_order(scores, rank_by)[:count]
     return int(mask[top].sum()), count, relevant
 

@@ -12,6 +12,7 @@ from typing import Literal
 
 import numpy as np
 
+from limelight.engine.validation import check_choice
 from limelight.errors import InvalidInputError
 
 RankBy = Literal["signed", "absolute"]
@@ -20,9 +21,7 @@ RANK_BY: tuple[str, ...] = ("signed", "absolute")
 
 def check_rank_by(rank_by: str) -> str:
     """Validate how words are ranked."""
-    if rank_by not in RANK_BY:
-        raise InvalidInputError(f"rank_by must be one of {RANK_BY}, got {rank_by!r}")
-    return rank_by
+    return check_choice("rank_by", rank_by, RANK_BY)
 
 
 def rank_order(scores: np.ndarray, rank_by: RankBy = "signed") -> np.ndarray:

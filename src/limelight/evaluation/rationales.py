@@ -105,7 +105,7 @@ def sst_rationale(line: str, labels: tuple[str, str] = ("negative", "positive"))
     if sentence_class is None:
         return None
     spans = tuple(offset for offset, (label, _) in zip(offsets, leaves) if SST_CLASSES.get(label) == sentence_class)
-    return Rationale(" ".join(words), labels[sentence_class], spans, tuple(words), tuple(offsets), tuple(l for l, _ in leaves))
+    return Rationale(" ".join(words), labels[sentence_class], spans, tuple(words), tuple(offsets), tuple(label for label, _ in leaves))
 
 
 def load_sst_rationales(path: str | Path, split: str = "dev", labels: tuple[str, str] = ("negative", "positive")) -> list[Rationale]:

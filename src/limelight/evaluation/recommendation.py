@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 from .agreement import Agreement
 from .bootstrap import Estimate, win_rate
-from .metrics import METRICS
+from .metric import Metric
+
+Metrics = Mapping[str, Metric[Any]]
 
 RANDOMISATION_WARNING = 0.5
 """Mean rho after model randomisation above which a method is said to ignore the model."""
@@ -24,24 +27,29 @@ RANDOMISATION_WARNING = 0.5
 _SUPERLATIVE = {"faithfulness": "most faithful", "plausibility": "most plausible", "robustness": "most stable", "sanity": "most model-dependent"}
 
 
-def ranking(summaries: Mapping[str, Mapping[str, Estimate]], metric: str) -> list[str]:
+def ranking(summaries: Mapping[str, Mapping[str, Estimate]], metric: Metric[Any]) -> list[str]:
     """Methods with a defined mean on ``metric``, best first."""
-    defined = [m for m, s in summaries.items() if metric in s and not math.isnan(s[metric].mean)]
-    sign = -1.0 if METRICS[metric].higher_is_better else 1.0
-    return sorted(defined, key=lambda m: sign * summaries[m][metric].mean)
+    name = metric.name
+    defined = [m for m, s in summaries.items() if name in s and not math.isnan(s[name].mean)]
+    sign = -1.0 if metric.higher_is_better else 1.0
+    return sorted(defined, key=lambda m: sign * summaries[m][name].mean)
 
 
 def recommend(
     summaries: Mapping[str, Mapping[str, Estimate]],
     values: Mapping[str, Mapping[str, np.ndarray]],
+    metrics: Metrics,
     primary: str,
     indices: np.ndarray,
     confidence: float = 0.95,
     agreement: Agreement | None = None,
 ) -> str:
-    """A few sentences naming the best method on ``primary``, the runner-up, and how sure the order is."""
-    metric = METRICS[primary]
-    order = ranking(summaries, primary)
+    """A few sentences naming the best method on ``primary``, the runner-up, and how sure the order is.
+
+    ``metrics``: the registry the summaries' metric names come from (labels, directions, families).
+    """
+    metric = metrics[primary]
+    order = ranking(summaries, metric)
     if not order:
         return f"No method could be scored by {metric.label} on these inputs."
     best = order[0]
@@ -62,15 +70,15 @@ def recommend(
                 else "the two are not clearly separated on these inputs: treat them as tied, or evaluate more texts."
             ),
         ]
-        sentences += _consistency(summaries, best, primary)
+        sentences += _consistency(summaries, metrics, best, metric)
     sentences += _warnings(summaries, agreement)
     return " ".join(sentences)
 
 
-def _consistency(summaries: Mapping[str, Mapping[str, Estimate]], best: str, primary: str) -> list[str]:
+def _consistency(summaries: Mapping[str, Mapping[str, Estimate]], metrics: Metrics, best: str, primary: Metric[Any]) -> list[str]:
     """How often the winner is also first on the other metrics of the same family."""
-    family = METRICS[primary].family
-    others = [m for m in METRICS if m != primary and METRICS[m].family == family and ranking(summaries, m)]
+    family = primary.family
+    others = [m for m in metrics.values() if m.name != primary.name and m.family == family and ranking(summaries, m)]
     if not others:
         return []
     firsts = sum(ranking(summaries, m)[0] == best for m in others)

@@ -1,9 +1,12 @@
-"""Rendering a :class:`~.compare.Comparison`: Markdown, HTML (self-contained, user data escaped), pandas.
+"""Rendering a :class:`~.comparison.Comparison`: Markdown, HTML (self-contained, user data escaped), pandas.
 
 HTML is built with :func:`limelight.viz.html.tag`, which escapes every text and attribute value,
 and reuses the side-by-side view of :mod:`limelight.viz` to show the inputs methods disagree on.
 Markdown escapes user text too (HTML entities, and backslashes before Markdown punctuation), so a
 text cannot break the table or inject markup into a rendered page.
+
+Importing this module registers its views of a comparison with :mod:`limelight._display`, where
+the :class:`~.comparison.Comparison` methods find them (``limelight.evaluation`` imports it).
 """
 
 from __future__ import annotations
@@ -11,17 +14,17 @@ from __future__ import annotations
 import html
 import math
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from limelight.errors import InvalidInputError
+from limelight._display import register_html, register_view
+from limelight.engine.validation import check_choice
+from limelight.errors import MissingDependencyError
 from limelight.viz.html import Markup, compare_body, document, fragment, tag
 
+from .comparison import REPORT_TITLE, Comparison
 from .metrics import METRICS
-
-if TYPE_CHECKING:
-    from .compare import Comparison
 
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*|~]|(?<!\w)_|_(?!\w)|\](?=[(\[:]))")
 _TEXT_WIDTH = 90
@@ -48,12 +51,8 @@ def _short(text: str) -> str:
     return flat if len(flat) <= _TEXT_WIDTH else flat[: _TEXT_WIDTH - 1] + "…"
 
 
-def _arrow(metric: str) -> str:
-    return "↑" if METRICS[metric].higher_is_better else "↓"
-
-
 def _header_cells(comparison: Comparison) -> list[str]:
-    return ["method", *(f"{METRICS[m].label} {_arrow(m)}" for m in comparison.metrics), "explain time (s)", "metric time (s)"]
+    return ["method", *(f"{METRICS[m].label} {METRICS[m].arrow}" for m in comparison.metrics), "explain time (s)", "metric time (s)"]
 
 
 def _row_cells(comparison: Comparison, method: str) -> list[str]:
@@ -162,19 +161,18 @@ def html_fragment(comparison: Comparison, max_flagged: int = 3) -> str:
     return fragment(_body(comparison, max_flagged))
 
 
-def html_document(comparison: Comparison, max_flagged: int = 5, title: str = "limelight: which explanation to trust") -> str:
+def html_document(comparison: Comparison, max_flagged: int = 5, title: str = REPORT_TITLE) -> str:
     """A complete self-contained HTML page of the report."""
     return document(_body(comparison, max_flagged), title)
 
 
 def dataframe(comparison: Comparison, level: str = "method") -> Any:
     """The comparison as a pandas DataFrame (see :meth:`Comparison.to_dataframe`)."""
-    if level not in ("method", "input"):
-        raise InvalidInputError(f"level must be 'method' or 'input', got {level!r}")
+    check_choice("level", level, ("method", "input"))
     try:
         import pandas as pd
     except ImportError as error:  # pragma: no cover - depends on the environment
-        raise ImportError("to_dataframe needs pandas: pip install 'limelight[pandas]'") from error
+        raise MissingDependencyError("to_dataframe needs pandas: pip install 'limelight[pandas]'") from error
     rows = []
     if level == "method":
         for name, result in comparison.results.items():
@@ -194,3 +192,9 @@ def dataframe(comparison: Comparison, level: str = "method") -> Any:
             row["flagged"] = bool(agreed.flagged[index]) if agreed else False
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+register_view(Comparison, "markdown", markdown)
+register_view(Comparison, "html_document", html_document)
+register_view(Comparison, "dataframe", dataframe)
+register_html(Comparison, html_fragment)

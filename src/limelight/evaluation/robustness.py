@@ -39,6 +39,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from limelight.engine.validation import check_choice, check_count, check_positive, check_probability
 from limelight.errors import InvalidInputError
 from limelight.text.encoding import encode_batch
 from limelight.text.explanation import Explanation
@@ -62,12 +63,10 @@ def infidelity(
     seed: int = 0,
 ) -> np.ndarray:
     """Per text, the infidelity of its word scores under ``n_samples`` perturbations (module docstring)."""
-    if perturbation not in PERTURBATIONS:
-        raise InvalidInputError(f"perturbation must be one of {PERTURBATIONS}, got {perturbation!r}")
-    if n_samples < 1 or not 0.0 < probability <= 1.0 or not scale > 0.0:
-        raise InvalidInputError(
-            f"need n_samples >= 1, 0 < probability <= 1 and scale > 0; got {n_samples}, {probability}, {scale}"
-        )
+    check_choice("perturbation", perturbation, PERTURBATIONS)
+    check_count("n_samples", n_samples)
+    check_probability("probability", check_positive("probability", probability))  # in (0, 1]
+    check_positive("scale", scale)
     subjects = subjects_of(eraser, items)
     requests: list[Perturbation] = [Perturbation(s) for s in subjects]
     predicted: list[np.ndarray] = []
@@ -110,8 +109,8 @@ def max_sensitivity(
     seed: int = 0,
 ) -> np.ndarray:
     """Per text, ``max_r ||s(x + e_r) - s(x)|| / ||s(x)||`` over ``n_samples`` re-explanations (module docstring)."""
-    if n_samples < 1 or not radius > 0.0:
-        raise InvalidInputError(f"need n_samples >= 1 and radius > 0; got {n_samples} and {radius}")
+    check_count("n_samples", n_samples)
+    check_positive("radius", radius)
     explanations = list(explanations)
     original = [np.array([span.score for span in e.word_spans]) for e in explanations]
     ids = _content_ids(tokenizer, explanations)

@@ -15,6 +15,7 @@ from torch import Tensor, nn
 
 from limelight.errors import InvalidInputError
 from limelight.text.encoding import batch_by_length, encode_batch
+from limelight.text.runner import TextRunner
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,7 @@ def train_bag_of_embeddings(
 
 
 def accuracy(model: nn.Module, tokenizer: Any, texts: Sequence[str], labels: Sequence[int]) -> float:
-    """Fraction of ``texts`` whose predicted class index equals the label."""
-    batch = batch_by_length(tokenizer, encode_batch(tokenizer, list(texts)))[0]
-    with torch.no_grad():
-        predicted = model(**batch.model_inputs()).logits.argmax(-1)
-    expected = torch.tensor([int(labels[i]) for i in batch.indices])
-    return float((predicted == expected).double().mean())
+    """Fraction of ``texts`` whose predicted class index (by the text front end's runner) equals the label."""
+    logits = TextRunner(model, tokenizer, batch_size=64).logits(encode_batch(tokenizer, list(texts)))
+    predicted = torch.stack(logits).argmax(-1)
+    return float((predicted == torch.tensor([int(label) for label in labels])).double().mean())

@@ -3,13 +3,11 @@
 A baseline keeps the input's special tokens in place (``[CLS] … [SEP]``) and replaces the content
 tokens. Kinds:
 
-* ``"pad"`` (default), ``"mask"``, ``"unk"``: every content token becomes that token of the
-  tokenizer (its id is read from the tokenizer, never assumed);
+* ``"pad"`` (default), ``"mask"``, ``"unk"``, ``"delete"`` and custom ids: the word erasures of
+  :mod:`limelight.text.erasure` (every content token erased; ``"delete"`` for perturbation
+  methods only, so :func:`baseline_ids` returns ``None`` for it);
 * ``"zero"``: the content tokens' word embeddings become zero vectors. That is done at the
   embedding layer, so :func:`baseline_ids` returns ``None`` for it (gradient methods only);
-* ``"delete"``: absent words' tokens are removed from the input (perturbation methods only;
-  :func:`baseline_ids` returns ``None``);
-* custom ids: a sequence of ids as long as the encoding;
 * custom text (or ``(text, text_pair)`` for pair inputs): tokenised like the input, it must give
   the same number of tokens in each segment.
 """
@@ -24,12 +22,10 @@ import torch
 
 from limelight.errors import InvalidInputError
 from limelight.text.encoding import Encoding, encode
+from limelight.text.erasure import TOKEN_KINDS, Erasure
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
-
-TOKEN_KINDS: tuple[str, ...] = ("pad", "mask", "unk")
-"""Baselines that put one of the tokenizer's tokens in place of every content token."""
 
 NAMED_KINDS: tuple[str, ...] = (*TOKEN_KINDS, "zero", "delete")
 
@@ -81,12 +77,19 @@ class BaselineSpec:
         )
 
     @property
+    def erasure(self) -> Erasure | None:
+        """The word erasure this baseline applies to every content token; ``None`` for ``"zero"`` and a custom text."""
+        if self.kind == "ids":
+            return Erasure.custom(self.ids or ())
+        return Erasure.named(self.kind)
+
+    @property
     def is_zero_embedding(self) -> bool:
         """True for ``"zero"``: the explainer zeroes content embeddings instead of swapping ids."""
         return self.kind == "zero"
 
     def describe(self) -> str:
-        """A short label for reports (``Explanation.baseline``)."""
+        """A short label for reports (``Explanation.baseline``; a named erasure's name, see :meth:`Erasure.named`)."""
         if self.kind == "ids":
             return "custom ids"
         if self.kind == "text":
@@ -96,33 +99,10 @@ class BaselineSpec:
 
 def baseline_ids(tokenizer: PreTrainedTokenizerBase, encoding: Encoding, spec: BaselineSpec) -> tuple[int, ...] | None:
     """The baseline's input ids for ``encoding`` (same length), or ``None`` for ``"zero"`` and ``"delete"``."""
-    if spec.kind in ("zero", "delete"):
-        return None
-    if spec.kind in TOKEN_KINDS:
-        token_id = _token_id(tokenizer, spec.kind)
-        return tuple(
-            input_id if special else token_id for input_id, special in zip(encoding.input_ids, encoding.special_mask)
-        )
-    if spec.kind == "ids":
-        ids = spec.ids or ()
-        if len(ids) != len(encoding):
-            raise InvalidInputError(
-                f"the custom baseline has {len(ids)} token ids but the input has {len(encoding)} "
-                "(special tokens included); give one id per input token"
-            )
-        return ids
-    return _text_baseline(tokenizer, encoding, spec)
-
-
-def _token_id(tokenizer: PreTrainedTokenizerBase, kind: str) -> int:
-    token_id = getattr(tokenizer, f"{kind}_token_id", None)
-    if token_id is None:
-        alternatives = [other for other in TOKEN_KINDS if getattr(tokenizer, f"{other}_token_id", None) is not None]
-        raise InvalidInputError(
-            f"baseline {kind!r} needs a {kind} token but this tokenizer has none; "
-            f"use one of {alternatives + ['zero']} or custom ids"
-        )
-    return int(token_id)
+    if spec.kind == "text":
+        return _text_baseline(tokenizer, encoding, spec)
+    erasure = spec.erasure
+    return None if erasure is None else erasure.replacement(tokenizer, encoding)
 
 
 def _text_baseline(tokenizer: PreTrainedTokenizerBase, encoding: Encoding, spec: BaselineSpec) -> tuple[int, ...]:

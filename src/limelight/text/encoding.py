@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from limelight.engine.validation import check_choice
 from limelight.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -36,7 +37,8 @@ class Encoding:
     All per-token fields have one entry per token, in model order. ``segments`` is 0 for tokens
     of ``text`` and 1 for tokens of ``text_pair`` (special tokens take the segment of the content
     before them, see the module docstring). ``token_type_ids`` is ``None`` when the tokenizer
-    does not feed them to the model (RoBERTa-style).
+    does not feed them to the model (RoBERTa-style). ``attention_mask`` is ``None`` when every
+    token is attended (as encoded); an erasure (:mod:`limelight.text.erasure`) may take tokens out of attention.
     """
 
     text: str
@@ -48,11 +50,11 @@ class Encoding:
     word_ids: tuple[int | None, ...]
     segments: tuple[int, ...]
     token_type_ids: tuple[int, ...] | None = None
+    attention_mask: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
-        per_token = [self.tokens, self.offsets, self.special_mask, self.word_ids, self.segments]
-        if self.token_type_ids is not None:
-            per_token.append(self.token_type_ids)
+        per_token: list[tuple[object, ...]] = [self.tokens, self.offsets, self.special_mask, self.word_ids, self.segments]
+        per_token += [values for values in (self.token_type_ids, self.attention_mask) if values is not None]
         if any(len(field) != len(self.input_ids) for field in per_token):
             raise InvalidInputError(
                 "every per-token field of an Encoding needs one entry per input id; "
@@ -61,6 +63,11 @@ class Encoding:
 
     def __len__(self) -> int:
         return len(self.input_ids)
+
+    @property
+    def attention(self) -> tuple[int, ...]:
+        """Per token, 1 when the model attends to it (every token unless an erasure took it out)."""
+        return (1,) * len(self) if self.attention_mask is None else self.attention_mask
 
     def source(self, segment: int) -> str:
         """The original string that offsets of ``segment`` point into."""
@@ -94,6 +101,7 @@ class Encoding:
             word_ids=pick(self.word_ids),
             segments=pick(self.segments),
             token_type_ids=None if self.token_type_ids is None else pick(self.token_type_ids),
+            attention_mask=None if self.attention_mask is None else pick(self.attention_mask),
         )
 
 
@@ -240,8 +248,7 @@ def pad_sequences(
     rows: Sequence[Sequence[int]], value: int, side: str = "right", width: int | None = None
 ) -> torch.Tensor:
     """A ``[len(rows), width]`` long tensor of the rows, padded with ``value`` on ``side``."""
-    if side not in PADDING_SIDES:
-        raise InvalidInputError(f"padding side must be one of {PADDING_SIDES}, got {side!r}")
+    check_choice("padding side", side, PADDING_SIDES)
     longest = max((len(row) for row in rows), default=0)
     width = longest if width is None else width
     if width < longest:
@@ -275,8 +282,7 @@ def batch_by_length(
     ``(1 - max_padding)`` times the batch's longest, so padding never makes up more than that
     share of a row: on a CPU, padded positions cost as much as real ones. Padding uses the
     tokenizer's pad id and pad token type id, on ``padding_side`` (the tokenizer's by default).
-    Each batch's ``indices`` say which encodings it holds; :func:`restore_order` puts per-batch
-    results back.
+    Each batch's ``indices`` say which encodings it holds.
     """
     if batch_size is not None and batch_size < 1:
         raise InvalidInputError(f"batch_size must be a positive integer or None, got {batch_size}")
@@ -322,23 +328,8 @@ def _pad_batch(
     return PaddedBatch(
         indices=indices,
         input_ids=pad_sequences([encoding.input_ids for encoding in chosen], pad_id, side, width),
-        attention_mask=pad_sequences([[1] * length for length in lengths], 0, side, width),
+        attention_mask=pad_sequences([encoding.attention for encoding in chosen], 0, side, width),
         token_type_ids=token_type_ids,
         lengths=lengths,
         padding_side=side,
     )
-
-
-def restore_order(batches: Sequence[PaddedBatch], values: Sequence[torch.Tensor]) -> list[torch.Tensor]:
-    """Per-encoding results in the original order, padding removed.
-
-    ``values[b]`` is a ``[rows, width, ...]`` tensor computed for ``batches[b]`` (e.g. token scores).
-    """
-    if len(values) != len(batches):
-        raise InvalidInputError(f"got {len(values)} result tensors for {len(batches)} batches")
-    total = sum(len(batch.indices) for batch in batches)
-    restored: list[torch.Tensor | None] = [None] * total
-    for batch, value in zip(batches, values):
-        for index, row in zip(batch.indices, batch.unpad(value)):
-            restored[index] = row
-    return restored  # type: ignore[return-value]  # every index appears in exactly one batch

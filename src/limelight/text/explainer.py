@@ -11,60 +11,49 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from .._progress import progress
-from ..engine import Contrast
 from .._warnings import warn
+from ..engine.evidence import Evidence, ExampleEvidence
 from ..errors import ContrastWarning, InvalidInputError
 from .baselines import BaselineLike, BaselineSpec, baseline_ids
-from .encoding import Encoding, PaddedBatch, batch_by_length, encode_batch
+from .encoding import Encoding, PaddedBatch, encode_batch
+from .erasure import Erasure, pad_token_id
 from .explanation import Explanation, Explanations
 from .labels import LabelSpec, label_names, resolve_label
 from .loading import load_local
-from .methods import Batch, PerturbationTextMethod, Setting, text_method
-from .quantity import check_quantity, output_transform
-from .windows import WindowPlan, model_max_length, plan_windows, stitch, window_encodings
+from .methods import TEXT_METHODS, Batch, PerturbationTextMethod, Setting, text_method_name
+from .objective import Objective, check_quantity, output_transform
+from .runner import Piece, TextRunner, mean_over_windows
+from .windows import WindowPlan, stitch
 from .words import GROUPINGS, POOLINGS, group_words, token_spans, word_spans
 
-Texts = Union[str, Sequence[str]]
-MAX_PADDING = 0.25
-"""At most this share of a batch row is padding (see :func:`~limelight.text.encoding.batch_by_length`)."""
-Targets = Union[LabelSpec, Sequence[LabelSpec]]
+Texts = str | Sequence[str]
+Targets = LabelSpec | Sequence[LabelSpec]
 
 
 @dataclass(frozen=True)
-class _Unit:
-    """One model-sized piece of work: a whole text, or one window of a long text, and its baseline ids."""
-
-    text: int
-    encoding: Encoding
-    baseline: tuple[int, ...] | None
-
-
-@dataclass
 class _Scored:
     """Token scores and evidence for one unit."""
 
     scores: Tensor
-    target_value: float | None
-    baseline_value: float | None
-    delta: float | None
-    n_steps: int | None
-    converged: bool | None
+    evidence: ExampleEvidence
 
 
 class TextExplainer:
     """Explain a Hugging Face sequence classifier's predictions for texts, word by word.
 
     ``model`` is a ``*ForSequenceClassification`` model (or a local directory to load one from).
-    Settings given here apply to every :meth:`explain` call: the ``method`` (``"integrated_gradients"``
-    by default; also ``"input_x_gradient"``, ``"saliency"``, ``"smoothgrad"``, and the perturbation
-    methods ``"feature_ablation"``, ``"occlusion"``, ``"shapley"``, ``"shapley_sampling"``,
-    ``"kernel_shap"``, ``"lime"``, which take words as features), the ``baseline`` (``"pad"``,
+    Settings given here apply to every :meth:`explain` call: the ``method``, by its engine name
+    (:mod:`limelight.engine.names`; ``"integrated_gradients"`` by default; also ``"input_x_gradient"``,
+    ``"saliency"``, ``"noise_tunnel"`` (SmoothGrad, alias ``"smoothgrad"``), and the perturbation
+    methods ``"feature_ablation"``, ``"occlusion"``, ``"shapley_values"`` (alias ``"shapley"``),
+    ``"shapley_value_sampling"`` (alias ``"shapley_sampling"``), ``"kernel_shap"``, ``"lime"``,
+    which take words as features; explanations record the engine name), the ``baseline`` (``"pad"``,
     ``"mask"``, ``"unk"``, ``"zero"`` (gradient methods), ``"delete"`` (perturbation methods), a
     string or token ids), the explained ``quantity`` (``"logit"``, ``"probability"``,
     ``"log_probability"``), how tokens form ``words`` (``"tokenizer"`` or ``"whitespace"``) and how
@@ -102,20 +91,19 @@ class TextExplainer:
             raise InvalidInputError("pass the model's tokenizer (a fast Hugging Face tokenizer)")
         if words not in GROUPINGS or (pooling is not None and pooling not in POOLINGS):
             raise InvalidInputError(f"words must be one of {GROUPINGS} and pooling one of {POOLINGS}; got {words!r}, {pooling!r}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise InvalidInputError(f"batch_size must be a positive int, got {batch_size!r}")
+        self.runner = TextRunner(model, tokenizer, batch_size=batch_size, max_length=max_length, window_overlap=window_overlap)
         self.model, self.tokenizer = model, tokenizer
-        self.method_name, self.method = method, text_method(method)
+        self.method_name = text_method_name(method)
+        self.method = TEXT_METHODS[self.method_name]
         self.baseline = _check_baseline(BaselineSpec.parse(baseline), self.method, method)
         self.quantity = check_quantity(quantity)
         self.words = words
         self.pooling = pooling or ("sum" if self.method.additive else "max")
-        self.batch_size, self.window_overlap, self.show_progress = batch_size, window_overlap, show_progress
-        self.max_length = max_length or model_max_length(model, tokenizer)
+        self.show_progress = show_progress
         self.options = {**self.method.defaults, **method_options}
         self.layer = model.get_input_embeddings()
-        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-        setting = Setting(model, self.layer, output_transform(self.quantity), self.pad_id, self.baseline.kind == "delete")
+        self.pad_id = pad_token_id(tokenizer)
+        setting = Setting(model, self.layer, output_transform(self.quantity), self.pad_id, self.baseline.erasure == Erasure.DELETE)
         self._engine = self.method.build(setting)
         self._settings = {
             "method": method, "baseline": baseline, "quantity": quantity, "words": words, "pooling": pooling,
@@ -153,13 +141,10 @@ class TextExplainer:
         encodings = encode_batch(self.tokenizer, items, pairs)
         if not encodings:
             return Explanations()
-        plans = [plan_windows(e, self.max_length, self.window_overlap) for e in encodings]
-        units = [unit for t, (e, plan) in enumerate(zip(encodings, plans)) for unit in self._units(t, e, plan)]
-        # Always pad on the right: a plain forward numbers positions from the first column, so left
-        # padding would shift a shorter text's positions and change its result. Batches hold texts
-        # of similar length, so that padding stays a small share of the work.
-        batches = batch_by_length(self.tokenizer, [u.encoding for u in units], self.batch_size, padding_side="right", max_padding=MAX_PADDING)
-        logits = self._predict(units, batches)
+        plans = [self.runner.plan(e) for e in encodings]
+        pieces = self.runner.pieces(encodings, plans)
+        batches = self.runner.batches([p.encoding for p in pieces])
+        logits = mean_over_windows(self.runner.forward(batches), [p.text for p in pieces], len(encodings))
         names = self.labels
         targets = _per_text_targets(target, len(items), names, logits)
         versus = None if contrast is None else resolve_label(contrast, names, "contrast")
@@ -170,9 +155,10 @@ class TextExplainer:
                 "so their scores are all zero; choose another contrast or target for them",
                 ContrastWarning,
             )
-        scored = self._attribute(units, batches, targets, versus)
+        objectives = [Objective(t, self.quantity, versus) for t in targets]
+        scored = self._attribute(pieces, self._baselines(encodings, pieces), batches, objectives)
         explanations = Explanations(
-            self._assemble(e, plan, [scored[i] for i, u in enumerate(units) if u.text == t], logits[t], targets[t], versus)
+            self._assemble(e, plan, [scored[i] for i, p in enumerate(pieces) if p.text == t], logits[t], objectives[t])
             for t, (e, plan) in enumerate(zip(encodings, plans))
         )
         return explanations[0] if single else explanations
@@ -186,49 +172,28 @@ class TextExplainer:
             for baseline in baselines
         )
 
-    def _units(self, text: int, encoding: Encoding, plan: WindowPlan) -> list[_Unit]:
-        """The windows of one text; baseline ids are built on the whole text, then cut like it."""
-        full = baseline_ids(self.tokenizer, encoding, self.baseline) if self.method.uses_baseline else None
-        return [
-            _Unit(text, window, None if full is None else tuple(full[i] for i in spec.indices))
-            for spec, window in zip(plan.windows, window_encodings(encoding, plan))
-        ]
+    def _baselines(self, encodings: list[Encoding], pieces: list[Piece]) -> list[tuple[int, ...] | None]:
+        """Each piece's baseline ids: built on its whole text, then cut like the piece (``None`` without ids)."""
+        if not self.method.uses_baseline:
+            return [None] * len(pieces)
+        full = [baseline_ids(self.tokenizer, encoding, self.baseline) for encoding in encodings]
+        return [_cut(full[p.text], p.indices) for p in pieces]
 
-    def _device(self) -> torch.device:
-        return next(self.model.parameters()).device
-
-    def _predict(self, units: list[_Unit], batches: list[PaddedBatch]) -> list[Tensor]:
-        """Per text, the mean of its windows' logits (a text that fits has one window)."""
-        per_unit: list[Tensor] = [torch.empty(0)] * len(units)
-        with torch.no_grad():
-            for batch in batches:
-                inputs = {k: v.to(self._device()) for k, v in batch.model_inputs().items()}
-                out = self.model(**inputs).logits.detach().to(torch.float64).cpu()
-                for row, index in enumerate(batch.indices):
-                    per_unit[index] = out[row]
-        texts = max(u.text for u in units) + 1
-        return [torch.stack([per_unit[i] for i, u in enumerate(units) if u.text == t]).mean(0) for t in range(texts)]
-
-    def _attribute(self, units: list[_Unit], batches: list[PaddedBatch], targets: list[int], versus: int | None) -> list[_Scored]:
-        scored: list[_Scored | None] = [None] * len(units)
+    def _attribute(
+        self, pieces: list[Piece], baselines: list[tuple[int, ...] | None], batches: list[PaddedBatch], objectives: list[Objective]
+    ) -> list[_Scored]:
+        scored: dict[int, _Scored] = {}
         for batch in progress(batches, len(batches), f"explaining ({self.method_name})", self.show_progress):
-            members = [units[i] for i in batch.indices]
-            target: Any = [targets[u.text] for u in members]
-            token_scores, result = self.method.run(self._engine, self._batch(batch, members, target if versus is None else Contrast(target, versus)), self.options)
+            members = [pieces[i] for i in batch.indices]
+            target = Objective.engine_target([objectives[p.text] for p in members])
+            token_scores, result = self.method.run(self._engine, self._batch(batch, members, [baselines[i] for i in batch.indices], target), self.options)
             for row, (index, scores) in enumerate(zip(batch.indices, batch.unpad(token_scores.cpu()))):
-                scored[index] = _Scored(
-                    scores,
-                    _item(result.input_values, row),
-                    _item(result.baseline_values, row),
-                    _item(result.delta, row),
-                    None if result.n_steps is None else int(result.n_steps[row]),
-                    None if result.converged is None else bool(result.converged[row]),
-                )
-        return scored  # type: ignore[return-value]
+                scored[index] = _Scored(scores, result.evidence.row(row))
+        return [scored[index] for index in range(len(pieces))]
 
-    def _batch(self, batch: PaddedBatch, units: list[_Unit], target: Any) -> Batch:
+    def _batch(self, batch: PaddedBatch, units: list[Piece], baselines: list[tuple[int, ...] | None], target: Any) -> Batch:
         """Move a padded batch to the model's device with its word index and baselines."""
-        device = self._device()
+        device = self.runner.device
         ids = batch.input_ids.to(device)
         word_index = batch.pad([_word_index(u.encoding, self.words) for u in units], -1).to(device)
         layer_baselines = baseline_ids = None
@@ -237,17 +202,14 @@ class TextExplainer:
             with torch.no_grad():
                 embedded = self.layer(ids)
             layer_baselines = embedded * keep.unsqueeze(-1).to(embedded.dtype)
-        elif self.method.uses_baseline and self.baseline.kind != "delete":
-            baseline_ids = batch.pad([u.baseline or () for u in units], self.pad_id).to(device)
+        elif self.method.uses_baseline and self.baseline.erasure != Erasure.DELETE:
+            baseline_ids = batch.pad([b or () for b in baselines], self.pad_id).to(device)
         kwargs = {k: v.to(device) for k, v in batch.model_inputs().items() if k != "input_ids"}
         return Batch(ids, kwargs, word_index, baseline_ids, layer_baselines, target)
 
-    def _assemble(
-        self, encoding: Encoding, plan: WindowPlan, parts: list[_Scored], logits: Tensor, target: int, versus: int | None
-    ) -> Explanation:
+    def _assemble(self, encoding: Encoding, plan: WindowPlan, parts: list[_Scored], logits: Tensor, objective: Objective) -> Explanation:
         names = self.labels
         scores = stitch(plan, [p.scores for p in parts]) if plan.is_windowed else parts[0].scores
-        evidence = max(parts, key=lambda p: abs(p.delta or 0.0))
         probabilities = torch.softmax(logits, -1)
         return Explanation(
             text=encoding.text,
@@ -256,20 +218,26 @@ class TextExplainer:
             token_spans=token_spans(encoding, scores),
             predicted_label=names[int(logits.argmax())],
             probabilities={name: float(p) for name, p in zip(names, probabilities)},
-            target_label=names[target],
-            contrast_label=None if versus is None else names[versus],
+            target_label=names[objective.target],
+            contrast_label=None if objective.contrast is None else names[objective.contrast],
             quantity=self.quantity,
             method=self.method_name,
             method_settings={k: v for k, v in self.options.items() if _jsonable(v)},
             baseline=self.baseline.describe() if self.method.uses_baseline else "none",
-            target_value=evidence.target_value,
-            baseline_value=evidence.baseline_value,
-            delta=evidence.delta,
-            n_steps=max((p.n_steps for p in parts if p.n_steps is not None), default=None),
-            tolerance=self.options.get("tolerance") if evidence.delta is not None else None,
+            evidence=self._evidence(parts),
             windows=[(w.char_start, w.char_end) for w in plan.windows] if plan.is_windowed else [],
         )
 
+    def _evidence(self, parts: list[_Scored]) -> ExampleEvidence:
+        """A text's evidence: its worst window's (largest ``|delta|``), with the most steps any window took."""
+        worst = max((p.evidence for p in parts), key=lambda e: abs(e.delta or 0.0))
+        return Evidence(
+            delta=worst.delta,
+            input_value=worst.input_value,
+            baseline_value=worst.baseline_value,
+            n_steps=max((p.evidence.n_steps for p in parts if p.evidence.n_steps is not None), default=None),
+            tolerance=self.options.get("tolerance") if worst.delta is not None else None,
+        )
 
     @property
     def _word_pooling(self) -> str:
@@ -296,13 +264,13 @@ def explain(
 def _per_text_targets(target: Targets, count: int, names: list[str], logits: list[Tensor]) -> list[int]:
     """One class per text: the given label(s), or the prediction at the input (fixed for the whole path)."""
     if target is None:
-        return [int(l.argmax()) for l in logits]
+        return [int(value.argmax()) for value in logits]
     if isinstance(target, (str, int)):
         return [resolve_label(target, names)] * count
     specs = list(target)
     if len(specs) != count:
         raise InvalidInputError(f"target lists {len(specs)} labels for {count} texts; give one per text or a single label")
-    return [int(l.argmax()) if s is None else resolve_label(s, names) for s, l in zip(specs, logits)]
+    return [int(value.argmax()) if s is None else resolve_label(s, names) for s, value in zip(specs, logits)]
 
 
 def _word_index(encoding: Encoding, grouping: str) -> list[int]:
@@ -324,8 +292,8 @@ def _check_baseline(spec: BaselineSpec, method: Any, name: str) -> BaselineSpec:
     return spec
 
 
-def _item(values: Tensor | None, row: int) -> float | None:
-    return None if values is None else float(values[row])
+def _cut(ids: tuple[int, ...] | None, indices: tuple[int, ...]) -> tuple[int, ...] | None:
+    return None if ids is None else tuple(ids[i] for i in indices)
 
 
 def _jsonable(value: Any) -> bool:

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-FORMAT_VERSION = 1
-
+from .._display import html
 from ..engine.convergence import ABSOLUTE_TOLERANCE
+from ..engine.evidence import Evidence, ExampleEvidence
+from ..errors import InvalidInputError, MissingDependencyError
+from .erasure import Erasure
+
+FORMAT_VERSION = 2
+"""Version 2 keeps the evidence in one ``evidence`` record (version 1, still read, had flat fields and ``target_value``)."""
 
 
 @dataclass(frozen=True)
@@ -42,11 +47,14 @@ class Explanation:
 
     Scores are in the units of ``quantity`` (by default the target's logit), so explanations of
     different texts by the same model are directly comparable: nothing is normalised per text.
-    ``delta`` is the completeness error of the attribution (sum of token scores minus the
-    change of the explained quantity between baseline and input); ``None`` for methods that
-    do not promise completeness. For a text explained in several windows (longer than the
-    model's limit), ``target_value``, ``baseline_value`` and ``delta`` are those of the window
-    with the largest ``|delta|`` (the weakest evidence), ``probabilities`` come from the mean of
+    ``evidence`` (:class:`~limelight.engine.evidence.Evidence`, its fields also readable here:
+    ``delta``, ``input_value``, ``baseline_value``, ``n_steps``, ``converged``, ``tolerance``)
+    says how far to trust the scores: ``delta`` is the completeness error of the attribution
+    (sum of token scores minus the change of the explained quantity between baseline and input);
+    ``None`` for methods that do not promise completeness. ``converged`` is filled from
+    :attr:`delta_bound` when not given. For a text explained in several windows (longer than the
+    model's limit), the evidence is that of the window with the largest ``|delta|`` (the weakest
+    evidence) and ``n_steps`` the most any window took, ``probabilities`` come from the mean of
     the windows' logits, and ``windows`` lists each window's character span.
     """
 
@@ -62,12 +70,42 @@ class Explanation:
     baseline: str = "pad"
     text_pair: str | None = None
     contrast_label: str | None = None
-    target_value: float | None = None
-    baseline_value: float | None = None
-    delta: float | None = None
-    n_steps: int | None = None
-    tolerance: float | None = None
+    evidence: ExampleEvidence = field(default_factory=Evidence)
     windows: list[tuple[int, int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.evidence.converged is None and self.evidence.delta is not None and self.delta_bound is not None:
+            self.evidence = replace(self.evidence, converged=abs(self.evidence.delta) <= self.delta_bound)
+
+    @property
+    def delta(self) -> float | None:
+        """The completeness error: sum of scores minus ``input_value - baseline_value`` (``None``: not promised)."""
+        return self.evidence.delta
+
+    @property
+    def input_value(self) -> float | None:
+        """The explained scalar at the input."""
+        return self.evidence.input_value
+
+    @property
+    def baseline_value(self) -> float | None:
+        """The explained scalar at the baseline."""
+        return self.evidence.baseline_value
+
+    @property
+    def n_steps(self) -> int | None:
+        """The path points the integral used (integrated-gradients family)."""
+        return self.evidence.n_steps
+
+    @property
+    def converged(self) -> bool | None:
+        """Whether ``|delta|`` is within :attr:`delta_bound`; ``None`` when there is no delta or tolerance."""
+        return self.evidence.converged
+
+    @property
+    def tolerance(self) -> float | None:
+        """The relative completeness tolerance aimed for."""
+        return self.evidence.tolerance
 
     @property
     def words(self) -> list[tuple[str, float]]:
@@ -84,13 +122,12 @@ class Explanation:
         """The largest ``|delta|`` that counts as converged: ``tolerance * |f(x) - f(b)|`` plus a small floor."""
         if self.tolerance is None:
             return None
-        return self.tolerance * abs((self.target_value or 0.0) - (self.baseline_value or 0.0)) + ABSOLUTE_TOLERANCE
+        return self.tolerance * abs((self.input_value or 0.0) - (self.baseline_value or 0.0)) + ABSOLUTE_TOLERANCE
 
     @property
-    def converged(self) -> bool | None:
-        """Whether ``|delta|`` is within :attr:`delta_bound`; ``None`` when there is no delta or tolerance."""
-        bound = self.delta_bound
-        return None if self.delta is None or bound is None else abs(self.delta) <= bound
+    def erasure(self) -> Erasure | None:
+        """The word erasure the baseline was (delete, pad, mask, unk; ``None`` for zero, custom ids or text, or no baseline)."""
+        return Erasure.named(self.baseline)
 
     @property
     def predicted_probability(self) -> float:
@@ -112,15 +149,23 @@ class Explanation:
         """Rebuild an explanation from :meth:`to_dict` output."""
         data = dict(data)
         version = data.pop("format_version", FORMAT_VERSION)
-        if version != FORMAT_VERSION:
-            raise ValueError(f"unsupported explanation format_version {version}; this limelight reads {FORMAT_VERSION}")
+        if version == 1:
+            flat = {"input_value": data.pop("target_value", None), **{name: data.pop(name, None) for name in _V1_EVIDENCE}}
+            data["evidence"] = flat
+        elif version != FORMAT_VERSION:
+            raise InvalidInputError(f"unsupported explanation format_version {version}; this limelight reads 1 and {FORMAT_VERSION}")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"unknown explanation fields {unknown}; expected a subset of {sorted(known)}")
+            raise InvalidInputError(f"unknown explanation fields {unknown}; expected a subset of {sorted(known)}")
         for key in ("word_spans", "token_spans"):
             data[key] = [Span(**{**span, "token_indices": tuple(span.get("token_indices", ()))}) for span in data[key]]
         data["windows"] = [tuple(w) for w in data.get("windows", [])]
+        evidence = dict(data.get("evidence", {}))
+        extra = sorted(set(evidence) - {f.name for f in fields(Evidence)})
+        if extra:
+            raise InvalidInputError(f"unknown evidence fields {extra}; expected a subset of {sorted(f.name for f in fields(Evidence))}")
+        data["evidence"] = Evidence(**evidence)
         return cls(**data)
 
     @classmethod
@@ -128,12 +173,14 @@ class Explanation:
         """Rebuild an explanation from :meth:`to_json` output."""
         return cls.from_dict(json.loads(text))
 
-    def _repr_html_(self) -> str:
-        """Word heatmap for Jupyter (see :func:`limelight.viz.render_html`)."""
-        from limelight.viz import render_html
+    def _repr_html_(self) -> str | None:
+        """Word heatmap for Jupyter (the renderer :mod:`limelight.viz` registers)."""
+        return html(self)
 
-        return render_html(self)
 
+
+_V1_EVIDENCE = ("baseline_value", "delta", "n_steps", "tolerance")
+"""Format 1's flat evidence fields besides ``target_value`` (now ``input_value``)."""
 
 
 class Explanations(list):  # type: ignore[type-arg]
@@ -153,11 +200,7 @@ class Explanations(list):  # type: ignore[type-arg]
 
     def _repr_html_(self) -> str | None:
         """All explanations on one shared colour scale, for Jupyter; plain repr when empty."""
-        if not self:
-            return None
-        from limelight.viz import render_html
-
-        return render_html(self)
+        return html(self) if self else None
 
     def to_dataframe(self, level: str = "word") -> Any:
         """One row per word (or token, with ``level="token"``) of every explanation.
@@ -167,11 +210,11 @@ class Explanations(list):  # type: ignore[type-arg]
         ``delta``. Requires pandas (``pip install limelight[pandas]``).
         """
         if level not in ("word", "token"):
-            raise ValueError(f"level must be 'word' or 'token', got {level!r}")
+            raise InvalidInputError(f"level must be 'word' or 'token', got {level!r}")
         try:
             import pandas as pd
         except ImportError as error:  # pragma: no cover - depends on the environment
-            raise ImportError("to_dataframe needs pandas: pip install 'limelight[pandas]'") from error
+            raise MissingDependencyError("to_dataframe needs pandas: pip install 'limelight[pandas]'") from error
         rows = []
         for index, exp in enumerate(self):
             spans: Sequence[Span] = exp.word_spans if level == "word" else exp.token_spans

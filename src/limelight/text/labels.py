@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
-from ..errors import TargetError
+from ..errors import InvalidInputError, TargetError
 
-LabelSpec = Union[int, str, None]
+LabelSpec = int | str | None
 
 
 def label_names(config: Any, n_classes: int) -> list[str]:
     """``config.id2label`` in index order, or ``LABEL_i`` where a config names none."""
     id2label = getattr(config, "id2label", None) or {}
     return [str(id2label.get(i, id2label.get(str(i), f"LABEL_{i}"))) for i in range(n_classes)]
+
+
+def model_labels(model: Any) -> list[str]:
+    """The label names of a Hugging Face-style classifier (``config.num_labels``), in class-index order."""
+    config = getattr(model, "config", None)
+    count = getattr(config, "num_labels", None)
+    if not isinstance(count, int) or count < 1:
+        raise InvalidInputError("the model needs a config with num_labels (and ideally id2label), like a Hugging Face classifier")
+    return label_names(config, count)
 
 
 def resolve_label(spec: LabelSpec, names: list[str], role: str = "target") -> int:

@@ -4,7 +4,8 @@ Gradient methods run at the word-embedding layer; ``"sum"`` over the hidden dime
 additive method additive (completeness carries over to tokens and words), ``"l2"`` gives the
 size of an unsigned gradient. Perturbation methods take words as features through a
 word-presence vector (:mod:`limelight.text.presence`); a word's score is shared equally among
-its tokens, so summing tokens gives the word's score back.
+its tokens, so summing tokens gives the word's score back. Methods are keyed by the engine's
+names (:mod:`limelight.engine.names`, whose aliases such as ``"shapley"`` resolve to them).
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from ..engine import (
     NoiseTunnel,
     Occlusion,
     Saliency,
-    ShapleyValueSampling,
     ShapleyValues,
+    ShapleyValueSampling,
 )
+from ..engine.names import canonical_name
+from ..engine.result import PerturbationExtras
 from ..errors import InvalidInputError
 from .presence import presence_forward
 
@@ -75,8 +78,7 @@ class GradientTextMethod:
         baselines: dict[str, Any] = {}
         if self.uses_baseline:
             baselines = {"layer_baselines": batch.layer_baselines} if batch.layer_baselines is not None else {"baselines": batch.baseline_ids}
-        engine_options = {("method" if name == "rule" else name): value for name, value in options.items()}
-        result = engine.attribute(batch.ids, target=batch.target, forward_kwargs=batch.model_kwargs, **baselines, **engine_options)
+        result = engine.attribute(batch.ids, target=batch.target, forward_kwargs=batch.model_kwargs, **baselines, **options)
         values = result.attributions.to(torch.float64)
         return (values.sum(-1) if self.reduce == "sum" else values.norm(dim=-1)), result
 
@@ -108,7 +110,7 @@ class PerturbationTextMethod:
             batch.model_kwargs.get("token_type_ids"),
         )
         result = engine.attribute(presence, baselines=0.0, target=batch.target, additional_forward_args=extra, **mask_kwargs, **options)
-        word_scores = result.extras["feature_scores"] if "feature_scores" in result.extras else result.attributions
+        word_scores = result.extras.feature_scores if isinstance(result.extras, PerturbationExtras) else result.attributions
         return spread_over_tokens(word_scores.to(torch.float64), batch.word_index), result
 
 
@@ -126,20 +128,27 @@ TEXT_METHODS: dict[str, GradientTextMethod | PerturbationTextMethod] = {
     ),
     "input_x_gradient": GradientTextMethod(lambda s: InputXGradient(s.model, s.layer, output=s.output), "sum"),
     "saliency": GradientTextMethod(lambda s: Saliency(s.model, s.layer, output=s.output), "l2", {"abs": False}, additive=False),
-    "smoothgrad": GradientTextMethod(
+    "noise_tunnel": GradientTextMethod(
         lambda s: NoiseTunnel(Saliency(s.model, s.layer, output=s.output)), "l2", {"abs": False, "nt_samples": 20, "stdevs": 0.01, "seed": 0}, additive=False
     ),
     "feature_ablation": PerturbationTextMethod(FeatureAblation),
     "occlusion": PerturbationTextMethod(Occlusion, {"sliding_window_shapes": (3,)}),
-    "shapley": PerturbationTextMethod(ShapleyValues),
-    "shapley_sampling": PerturbationTextMethod(ShapleyValueSampling, {"seed": 0}),
+    "shapley_values": PerturbationTextMethod(ShapleyValues),
+    "shapley_value_sampling": PerturbationTextMethod(ShapleyValueSampling, {"seed": 0}),
     "kernel_shap": PerturbationTextMethod(KernelShap, {"seed": 0}),
     "lime": PerturbationTextMethod(Lime, {"seed": 0}),
 }
 
 
-def text_method(name: str) -> GradientTextMethod | PerturbationTextMethod:
-    """The text method called ``name``; the error lists what exists."""
-    if name not in TEXT_METHODS:
-        raise InvalidInputError(f"unknown method {name!r}; choose one of {sorted(TEXT_METHODS)}")
-    return TEXT_METHODS[name]
+"""Text methods by engine name; ``"noise_tunnel"`` is SmoothGrad over saliency (alias ``"smoothgrad"``)."""
+
+
+def text_method_name(name: str) -> str:
+    """The engine name of the text method ``name`` (an alias resolves); the error lists the text methods."""
+    try:
+        canonical = canonical_name(name)
+    except InvalidInputError:
+        canonical = name
+    if canonical not in TEXT_METHODS:
+        raise InvalidInputError(f"unknown method {name!r}; choose one of {sorted(TEXT_METHODS)} (or an alias such as 'shapley')")
+    return canonical

@@ -2,9 +2,9 @@
 
 Perturbation methods perturb a float vector ``presence`` of shape ``(texts, words)`` (1 = the
 word is there, 0 = it is not; the baseline is all zeros). :func:`presence_forward` turns each row
-into model inputs: an absent word's tokens are replaced by the baseline's tokens at the same
-positions (PAD, MASK, UNK or custom ids; a PAD also leaves the attention mask) or deleted from
-the sequence. Special tokens are never touched. Because the forward is a pure function of the
+into model inputs: an absent word's tokens are erased (:mod:`limelight.text.erasure`: replaced by
+the baseline's tokens at the same positions, a PAD also leaving the attention mask, or deleted
+from the sequence). Special tokens are never touched. Because the forward is a pure function of the
 presence vector and per-example tensors, every engine method (ablation, occlusion, Shapley,
 KernelSHAP, LIME) works on words unchanged.
 """
@@ -17,33 +17,13 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from .erasure import delete_tokens, replace_tokens
+
 
 def token_presence(presence: Tensor, word_index: Tensor) -> Tensor:
     """Per token, whether it is kept: its word's presence (> 0.5), always true for special tokens (-1)."""
     picked = presence.gather(1, word_index.clamp(min=0)) > 0.5
     return torch.where(word_index >= 0, picked, torch.ones_like(picked))
-
-
-def replace_absent(ids: Tensor, attention: Tensor, baseline: Tensor, kept: Tensor, pad_id: int) -> tuple[Tensor, Tensor]:
-    """Absent tokens take the baseline's token; a PAD replacement is also masked out of attention."""
-    new_ids = torch.where(kept, ids, baseline)
-    return new_ids, attention * (kept | (baseline != pad_id)).to(attention.dtype)
-
-
-def delete_absent(rows: list[Tensor | None], keep: Tensor, pad_values: list[int]) -> list[Tensor | None]:
-    """Drop the absent tokens from each row and right-pad the rows to their new longest length."""
-    position = keep.long().cumsum(1) - 1
-    width = max(int(keep.sum(1).max()), 1)
-    row_of, column_of = keep.nonzero(as_tuple=True)
-    compacted: list[Tensor | None] = []
-    for values, pad in zip(rows, pad_values):
-        if values is None:
-            compacted.append(None)
-            continue
-        out = values.new_full((values.shape[0], width), pad)
-        out[row_of, position[row_of, column_of]] = values[row_of, column_of]
-        compacted.append(out)
-    return compacted
 
 
 def presence_forward(model: nn.Module, pad_id: int, delete: bool) -> Callable[..., Any]:
@@ -56,9 +36,9 @@ def presence_forward(model: nn.Module, pad_id: int, delete: bool) -> Callable[..
     def forward(presence: Tensor, ids: Tensor, attention: Tensor, word_index: Tensor, baseline: Tensor, token_types: Tensor | None) -> Any:
         kept = token_presence(presence, word_index)
         if delete:
-            ids, attention, token_types = delete_absent([ids, attention, token_types], kept & attention.bool(), [pad_id, 0, 0])
+            ids, attention, token_types = delete_tokens([ids, attention, token_types], kept & attention.bool(), [pad_id, 0, 0])
         else:
-            ids, attention = replace_absent(ids, attention, baseline, kept, pad_id)
+            ids, attention = replace_tokens(ids, attention, baseline, kept, pad_id)
         extra = {} if token_types is None else {"token_type_ids": token_types}
         return model(input_ids=ids, attention_mask=attention, **extra)
 

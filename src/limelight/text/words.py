@@ -22,6 +22,7 @@ from typing import Literal, TypeVar
 import numpy as np
 import torch
 
+from limelight.engine.validation import check_choice
 from limelight.errors import InvalidInputError
 from limelight.text.encoding import Encoding
 from limelight.text.explanation import Span
@@ -46,8 +47,7 @@ class Word:
 
 def group_words(encoding: Encoding, grouping: Grouping = "tokenizer") -> list[Word]:
     """The words of an encoding in reading order (segment 0 first), each a span of the original string."""
-    if grouping not in GROUPINGS:
-        raise InvalidInputError(f"grouping must be one of {GROUPINGS}, got {grouping!r}")
+    check_choice("grouping", grouping, GROUPINGS)
     group_of: dict[int, int] = {}
     previous: int | None = None
     count = 0
@@ -123,7 +123,7 @@ def _word(encoding: Encoding, token_indices: tuple[int, ...]) -> Word:
     return Word(encoding.segments[token_indices[0]], start, end, token_indices)
 
 
-def pool(scores: Scores, groups: Sequence[Sequence[int]], method: Pooling = "sum") -> Scores:
+def pool(scores: Scores, groups: Sequence[Sequence[int]], pooling: Pooling = "sum") -> Scores:
     """Pool token scores (``[tokens, ...]``) into one score per group (``[len(groups), ...]``).
 
     ``"sum"`` keeps completeness at word level (additive methods), ``"mean"`` averages,
@@ -131,8 +131,7 @@ def pool(scores: Scores, groups: Sequence[Sequence[int]], method: Pooling = "sum
     (positive on a tie), ``"l2"`` the Euclidean norm. Groups must be non-empty and disjoint;
     tokens in no group (special tokens) are ignored. Returns the input's type (tensor or array).
     """
-    if method not in POOLINGS:
-        raise InvalidInputError(f"pooling must be one of {POOLINGS}, got {method!r}")
+    check_choice("pooling", pooling, POOLINGS)
     values = torch.as_tensor(scores)
     if not values.is_floating_point():
         values = values.to(torch.get_default_dtype())
@@ -155,11 +154,11 @@ def pool(scores: Scores, groups: Sequence[Sequence[int]], method: Pooling = "sum
     grouped = owner >= 0
     index, members = owner[grouped], values[grouped]
     shape = (len(groups), *values.shape[1:])
-    pooled = _reduce(members, index, shape, method)
+    pooled = _reduce(members, index, shape, pooling)
     return pooled.numpy() if isinstance(scores, np.ndarray) else pooled  # type: ignore[return-value]
 
 
-def _reduce(members: torch.Tensor, index: torch.Tensor, shape: tuple[int, ...], method: Pooling) -> torch.Tensor:
+def _reduce(members: torch.Tensor, index: torch.Tensor, shape: tuple[int, ...], pooling: Pooling) -> torch.Tensor:
     def total(values: torch.Tensor) -> torch.Tensor:
         return members.new_zeros(shape).index_add_(0, index, values)
 
@@ -167,14 +166,14 @@ def _reduce(members: torch.Tensor, index: torch.Tensor, shape: tuple[int, ...], 
         expanded = index.view(-1, *([1] * (members.dim() - 1))).expand_as(members)
         return members.new_zeros(shape).scatter_reduce_(0, expanded, members, reduce, include_self=False)
 
-    if method == "sum":
+    if pooling == "sum":
         return total(members)
-    if method == "mean":
+    if pooling == "mean":
         counts = torch.bincount(index, minlength=shape[0]).to(members.dtype)
         return total(members) / counts.view(-1, *([1] * (members.dim() - 1)))
-    if method == "max":
+    if pooling == "max":
         return extreme("amax")
-    if method == "abs_max":
+    if pooling == "abs_max":
         high, low = extreme("amax"), extreme("amin")
         return torch.where(high >= -low, high, low)
     return total(members * members).sqrt()

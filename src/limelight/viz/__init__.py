@@ -6,15 +6,26 @@ shows the prediction and its probability, the target, the explained quantity, th
 the convergence delta, with a warning when the delta is above tolerance.
 
 HTML and terminal views need only the core install; images need ``limelight[plot]``
-(matplotlib), which is imported when a figure is first made.
+(matplotlib), which is imported when a figure is first made. Importing this package registers
+:func:`render_html` as the Jupyter view of :class:`~limelight.text.explanation.Explanation` and
+:class:`~limelight.text.explanation.Explanations` (see :mod:`limelight._display`).
 """
 
 from __future__ import annotations
 
+from limelight._display import register_html
+from limelight.text.explanation import Explanation, Explanations
+from limelight.vision.explanation import ImageExplanation, ImageExplanations
 from limelight.viz.colors import NEGATIVE_EXTREME, POSITIVE_EXTREME, ColorScale, Shade, choose_scales
 from limelight.viz.html import compare_html, render_html, save_html
+from limelight.viz.image import plot_images, render_image_html, save_image_html, save_images
 from limelight.viz.plots import plot_convergence, plot_heatmap, plot_top_words, save_image
 from limelight.viz.terminal import print_terminal, render_terminal
+
+register_html(Explanation, render_html)
+register_html(Explanations, render_html)
+register_html(ImageExplanation, render_image_html)
+register_html(ImageExplanations, render_image_html)
 
 __all__ = [
     "NEGATIVE_EXTREME",
@@ -25,10 +36,14 @@ __all__ = [
     "compare_html",
     "plot_convergence",
     "plot_heatmap",
+    "plot_images",
     "plot_top_words",
     "print_terminal",
     "render_html",
+    "render_image_html",
     "render_terminal",
     "save_html",
     "save_image",
+    "save_image_html",
+    "save_images",
 ]

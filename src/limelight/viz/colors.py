@@ -187,9 +187,7 @@ def choose_scales(
         return [fixed] * len(score_groups)
     if scale == "shared":
         limit = robust_limit((s for group in score_groups for s in group), percentile)
-        kind, texts = (
-            ("scale", "") if len(score_groups) == 1 else ("shared scale", f" over all {len(score_groups)} texts")
-        )
+        kind, texts = ("scale", "") if len(score_groups) == 1 else ("shared scale", f" over all {len(score_groups)} texts")
         shared = ColorScale(limit, f"{kind} ±{limit:.3g} ({percentile:g}th percentile of |score|{texts})")
         return [shared] * len(score_groups)
     if scale == "per_text":

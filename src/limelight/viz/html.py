@@ -73,11 +73,7 @@ def tag(name: str, *children: object, **attributes: object) -> Markup:
     Attribute names come from code, never from data: ``class_`` becomes ``class`` and
     ``data_score`` becomes ``data-score``; ``None`` values are left out.
     """
-    attrs = "".join(
-        f' {key.rstrip("_").replace("_", "-")}="{escape(value)}"'
-        for key, value in attributes.items()
-        if value is not None
-    )
+    attrs = "".join(f' {key.rstrip("_").replace("_", "-")}="{escape(value)}"' for key, value in attributes.items() if value is not None)
     return Markup(f"<{name}{attrs}>" + "".join(escape(child) for child in children) + f"</{name}>")
 
 
@@ -111,8 +107,7 @@ def _piece_html(piece: Piece, scale: ColorScale, quantity: str) -> Markup:
 def legend(scale: ColorScale) -> Markup:
     """A colour bar with numeric ticks, saying how the scale was chosen and what outlines mean."""
     stops = ", ".join(
-        f"{to_hex(diverging_rgb(2.0 * i / (_LEGEND_STOPS - 1) - 1.0))} {100.0 * i / (_LEGEND_STOPS - 1):g}%"
-        for i in range(_LEGEND_STOPS)
+        f"{to_hex(diverging_rgb(2.0 * i / (_LEGEND_STOPS - 1) - 1.0))} {100.0 * i / (_LEGEND_STOPS - 1):g}%" for i in range(_LEGEND_STOPS)
     )
     ticks = [tag("span", format_score(t) if t else "0") for t in scale.ticks()]
     return tag(
@@ -126,9 +121,7 @@ def legend(scale: ColorScale) -> Markup:
             aria_label=f"colour bar from {-scale.limit:.3g} (blue) through 0 (white) to {scale.limit:.3g} (orange)",
         ),
         tag("div", *ticks, class_="ll-ticks"),
-        tag(
-            "div", "Outlined words are saturated: their |score| is beyond the scale. Hover a word for its exact score."
-        ),
+        tag("div", "Outlined words are saturated: their |score| is beyond the scale. Hover a word for its exact score."),
         class_="ll-legend",
     )
 
@@ -242,10 +235,7 @@ def compare_body(
     rows_cells = [_cells(e, level) for e in items]
     columns = align([[(c.segment, c.piece.text.casefold()) for c in cells] for cells in rows_cells])
     keys = [
-        {
-            (cells[i].segment, cells[i].piece.text.casefold()) if i is not None else None
-            for cells, i in zip(rows_cells, col)
-        }
+        {(cells[i].segment, cells[i].piece.text.casefold()) if i is not None else None for cells, i in zip(rows_cells, col)}
         for col in zip(*columns)
     ]
     rows = []

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from limelight.errors import InvalidInputError
+from limelight.errors import InvalidInputError, MissingDependencyError
 from limelight.text.explanation import Explanation
 from limelight.viz.colors import (
     DEFAULT_PERCENTILE,
@@ -29,6 +29,7 @@ from limelight.viz.colors import (
     choose_scales,
     diverging_rgb,
 )
+from limelight.viz.image import ImageExplanationsLike, is_image_explanations, save_images
 from limelight.viz.records import (
     ExplanationsLike,
     Level,
@@ -57,7 +58,7 @@ def _figure(width_in: float, height_in: float, layout: Literal["constrained"] | 
     try:
         from matplotlib.figure import Figure
     except ImportError as error:  # pragma: no cover - depends on the environment
-        raise ImportError("image export needs matplotlib: pip install 'limelight[plot]'") from error
+        raise MissingDependencyError("image export needs matplotlib: pip install 'limelight[plot]'") from error
     return Figure(figsize=(width_in, height_in), facecolor="white", layout=layout)
 
 
@@ -167,12 +168,8 @@ def _replay(canvas: _Canvas) -> Figure:
         elif kind == "bar":
             ramp = [[diverging_rgb(2.0 * i / 255 - 1.0) for i in range(256)]]
             left, top = op["x"], op["y"]
-            ax.imshow(
-                ramp, extent=(left, left + op["width"], top + op["height"], top), aspect="auto", interpolation="nearest"
-            )
-            ax.add_patch(
-                Rectangle((left, top), op["width"], op["height"], fill=False, edgecolor="#888888", linewidth=0.8)
-            )
+            ax.imshow(ramp, extent=(left, left + op["width"], top + op["height"], top), aspect="auto", interpolation="nearest")
+            ax.add_patch(Rectangle((left, top), op["width"], op["height"], fill=False, edgecolor="#888888", linewidth=0.8))
         else:
             ax.text(
                 op.pop("x"),
@@ -206,9 +203,7 @@ def plot_heatmap(
     for index, (explanation, record_scale) in enumerate(zip(items, scales)):
         summary = summarize(explanation, level)
         for line in summary.lines():
-            canvas.wrapped(
-                "   ".join(f"{name}: {visible(value)}" for name, value in line), _SMALL_SIZE, color="#333333"
-            )
+            canvas.wrapped("   ".join(f"{name}: {visible(value)}" for name, value in line), _SMALL_SIZE, color="#333333")
         if summary.warning:
             canvas.wrapped("WARNING: " + summary.warning, _SMALL_SIZE, color="#8a3b00", fontweight="bold")
         _words(canvas, explanation, index, level, record_scale)
@@ -222,14 +217,19 @@ def plot_heatmap(
 
 def save_image(
     path: str | Path,
-    explanations: ExplanationsLike,
+    explanations: ExplanationsLike | ImageExplanationsLike,
     level: Level = "word",
     scale: str | float = "shared",
     percentile: float = DEFAULT_PERCENTILE,
     width_chars: int = 80,
     dpi: float = 150.0,
 ) -> Path:
-    """Write the heatmap of :func:`plot_heatmap` to ``path``; the format follows the suffix (.png, .svg, .pdf)."""
+    """Write the heatmap of :func:`plot_heatmap` to ``path``; the format follows the suffix (.png, .svg, .pdf).
+
+    Image explanations are drawn as :func:`limelight.viz.image.plot_images` draws them (blended overlays).
+    """
+    if is_image_explanations(explanations):
+        return save_images(path, explanations, scale=scale, percentile=percentile, dpi=dpi)
     path = Path(path)
     if path.suffix.lower() not in {".png", ".svg", ".pdf"}:
         raise InvalidInputError(f"cannot tell the image format from {path.name!r}: use a .png, .svg or .pdf name")
@@ -291,12 +291,8 @@ def plot_top_words(
     for spine in ("top", "right", "left"):
         ax.spines[spine].set_visible(False)
     summary = summarize(explanation, level)
-    ax.set_xlabel(
-        visible(f"attribution to {explanation.quantity} (target {explanation.target_label})"), parse_math=False
-    )
-    ax.set_title(
-        visible(f"Top {level}s: {summary.prediction}; {explanation.method}"), fontsize=10, loc="left", parse_math=False
-    )
+    ax.set_xlabel(visible(f"attribution to {explanation.quantity} (target {explanation.target_label})"), parse_math=False)
+    ax.set_title(visible(f"Top {level}s: {summary.prediction}; {explanation.method}"), fontsize=10, loc="left", parse_math=False)
     if not chosen:
         ax.text(0.0, 0.0, "all scores are zero", ha="center", va="center")
     return fig
@@ -315,9 +311,7 @@ def plot_convergence(
     """
     steps_list, deltas_list = [int(s) for s in steps], [float(d) for d in deltas]
     if not steps_list or len(steps_list) != len(deltas_list):
-        raise InvalidInputError(
-            f"steps and deltas must be non-empty and of equal length, got {len(steps_list)} and {len(deltas_list)}"
-        )
+        raise InvalidInputError(f"steps and deltas must be non-empty and of equal length, got {len(steps_list)} and {len(deltas_list)}")
     if min(steps_list) < 1 or not all(math.isfinite(d) for d in deltas_list):
         raise InvalidInputError("steps must be positive integers and deltas finite numbers")
     if tolerance is not None and not (math.isfinite(tolerance) and tolerance > 0):

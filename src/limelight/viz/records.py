@@ -180,11 +180,8 @@ def summarize(explanation: Explanation, level: Level = "word") -> Summary:
     if explanation.contrast_label is not None:
         target += f" vs {labelled(explanation.contrast_label)}"
     quantity = explanation.quantity
-    if explanation.target_value is not None and explanation.baseline_value is not None:
-        quantity += (
-            f" = {explanation.target_value:.4g} (input) vs {explanation.baseline_value:.4g}"
-            f" ({explanation.baseline} baseline)"
-        )
+    if explanation.input_value is not None and explanation.baseline_value is not None:
+        quantity += f" = {explanation.input_value:.4g} (input) vs {explanation.baseline_value:.4g} ({explanation.baseline} baseline)"
     steps = explanation.n_steps
     method = explanation.method + ("" if steps is None else f", {steps} step{'' if steps == 1 else 's'}")
     method += f", {level} level"
@@ -205,8 +202,6 @@ def summarize(explanation: Explanation, level: Level = "word") -> Summary:
     return Summary(labelled(explanation.predicted_label), target, quantity, method, delta, converged, warning)
 
 
-def color_scales(
-    explanations: list[Explanation], level: Level, scale: str | float, percentile: float
-) -> list[ColorScale]:
+def color_scales(explanations: list[Explanation], level: Level, scale: str | float, percentile: float) -> list[ColorScale]:
     """One colour scale per explanation, from the scores shown at ``level`` (see :func:`choose_scales`)."""
     return choose_scales([[span.score for span in spans_at(e, level)] for e in explanations], scale, percentile)

@@ -46,9 +46,7 @@ def _record(explanation: Explanation, level: Level, scale: ColorScale) -> list[T
         header = Text()
         for name, value in line:
             header.append(f"{name}: ", Style(bold=True))
-            header.append(
-                visible(value) + "   ", Style(color="green") if name == "delta" and summary.converged else None
-            )
+            header.append(visible(value) + "   ", Style(color="green") if name == "delta" and summary.converged else None)
         lines.append(header)
     if summary.warning:
         lines.append(Text("\N{WARNING SIGN} " + summary.warning, _WARNING_STYLE))
@@ -61,9 +59,7 @@ def _record(explanation: Explanation, level: Level, scale: ColorScale) -> list[T
             shade = scale.shade(piece.span.score)
             body.append(
                 visible(piece.text),
-                Style(
-                    color=shade.foreground, bgcolor=shade.background, bold=shade.saturated, underline=shade.saturated
-                ),
+                Style(color=shade.foreground, bgcolor=shade.background, bold=shade.saturated, underline=shade.saturated),
             )
         lines.append(body)
     return lines

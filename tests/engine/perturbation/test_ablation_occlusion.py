@@ -18,9 +18,9 @@ def test_ablation_of_a_linear_model_is_w_times_x_minus_b():
     model = Linear().eval()
     result = FeatureAblation(model).attribute(X, B, target=2)
     torch.testing.assert_close(result.attributions, (X - B) * model.weight[:, 2].detach())
-    torch.testing.assert_close(result.input_values, model(X)[:, 2].detach().double())
+    torch.testing.assert_close(result.input_value, model(X)[:, 2].detach().double())
     assert result.delta is None and result.method == "feature_ablation"
-    assert result.extras["evaluations"] == 4 * (5 + 1)
+    assert result.extras.evaluations == 4 * (5 + 1)
 
 
 def test_ablating_a_group_removes_all_its_elements_at_once():
@@ -59,7 +59,7 @@ def test_occlusion_averages_the_drop_of_the_windows_covering_each_element(window
     result = Occlusion(model).attribute(X, B, target=1, sliding_window_shapes=(window,), strides=stride)
     expected = _occlusion_oracle((X - B) * model.weight[:, 1].detach(), window, stride)
     torch.testing.assert_close(result.attributions, expected)
-    assert result.extras["evaluations"] == 4 * (1 + len(_window_starts(5, window, stride)))
+    assert result.extras.evaluations == 4 * (1 + len(_window_starts(5, window, stride)))
 
 
 def test_a_window_overhanging_the_edge_is_clipped():

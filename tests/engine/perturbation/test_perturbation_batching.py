@@ -32,25 +32,25 @@ def test_results_do_not_depend_on_chunking(method, options, limit):
     reference = method(model).attribute(X, B, target=1, internal_batch_size=100_000, **options)
     chunked = method(model).attribute(X, B, target=1, **limit, **options)
     torch.testing.assert_close(chunked.attributions, reference.attributions, rtol=1e-6, atol=1e-7)
-    assert chunked.extras["evaluations"] == reference.extras["evaluations"]
+    assert chunked.extras.evaluations == reference.extras.evaluations
 
 
 @pytest.mark.parametrize("method", [FeatureAblation, ShapleyValues])
 def test_a_batch_of_texts_equals_each_text_alone(method):
     model = TokenModel().eval()
     batch = method(model).attribute(IDS, 0, target=1, feature_mask=WORDS, additional_forward_args=(ATTENTION,), internal_batch_size=4)
-    assert batch.extras["n_features"].tolist() == [2, 2, 1]
+    assert batch.extras.n_features.tolist() == [2, 2, 1]
     for i in range(IDS.shape[0]):
         alone = method(model).attribute(IDS[i : i + 1], 0, target=1, feature_mask=WORDS[i : i + 1], additional_forward_args=(ATTENTION[i : i + 1],))
         torch.testing.assert_close(batch.attributions[i : i + 1], alone.attributions, rtol=1e-6, atol=1e-7)
-        width = int(alone.extras["n_features"][0])
-        torch.testing.assert_close(batch.extras["feature_scores"][i, :width], alone.extras["feature_scores"][0])
-        assert (batch.extras["feature_scores"][i, width:] == 0).all()
+        width = int(alone.extras.n_features[0])
+        torch.testing.assert_close(batch.extras.feature_scores[i, :width], alone.extras.feature_scores[0])
+        assert (batch.extras.feature_scores[i, width:] == 0).all()
 
 
 def test_repeated_coalitions_are_evaluated_once():
     result = ShapleyValueSampling(MLP().eval()).attribute(X, target=0, feature_mask=torch.tensor([0, 0, 1, 1, 2, 2]), n_samples=50, seed=0)
-    assert result.extras["evaluations"] <= 3 * 2**3
+    assert result.extras.evaluations <= 3 * 2**3
     exact = ShapleyValues(MLP().eval()).attribute(X, target=0, feature_mask=torch.tensor([0, 0, 1, 1, 2, 2]))
     torch.testing.assert_close(result.attributions, exact.attributions, rtol=0, atol=0.05)
 
@@ -74,5 +74,5 @@ def test_sampled_methods_handle_examples_with_different_feature_counts():
     torch.testing.assert_close(sampled.attributions, exact.attributions, rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(kernel.attributions, exact.attributions, rtol=1e-5, atol=1e-6)
     for result in (sampled, kernel, lime):
-        assert result.extras["feature_scores"].shape == (3, 2) and result.extras["feature_scores"][2, 1] == 0
+        assert result.extras.feature_scores.shape == (3, 2) and result.extras.feature_scores[2, 1] == 0
     assert (lime.attributions[WORDS == -1] == 0).all()

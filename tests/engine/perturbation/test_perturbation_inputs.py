@@ -44,7 +44,7 @@ def test_elements_outside_every_feature_are_never_perturbed():
     x = torch.ones(1, 4)
     result = ShapleyValues(lambda v: v[:, 0] * v[:, 3] + v[:, 1]).attribute(x, feature_mask=torch.tensor([0, 1, 2, -1]))
     torch.testing.assert_close(result.attributions, torch.tensor([[1.0, 1.0, 0.0, 0.0]]))
-    torch.testing.assert_close(result.baseline_values, torch.tensor([0.0], dtype=torch.float64))
+    torch.testing.assert_close(result.baseline_value, torch.tensor([0.0], dtype=torch.float64))
 
 
 def _direct(model, ids, attention, target):
@@ -59,7 +59,7 @@ def test_token_ids_with_a_pad_baseline_and_per_example_masks():
         for word in range(int(WORDS[i].max()) + 1):
             ablated = torch.where(WORDS[i] == word, 0, IDS[i])[None]
             drop = _direct(model, IDS[i : i + 1], ATTENTION[i : i + 1], 1) - _direct(model, ablated, ATTENTION[i : i + 1], 1)
-            assert result.extras["feature_scores"][i, word] == pytest.approx(drop.item(), abs=1e-6)
+            assert result.extras.feature_scores[i, word] == pytest.approx(drop.item(), abs=1e-6)
             assert torch.allclose(result.attributions[i][WORDS[i] == word].double(), drop.float().double(), atol=1e-6)
 
 
@@ -80,7 +80,7 @@ def test_a_custom_perturber_builds_the_model_inputs():
         for word in range(int(WORDS[i].max()) + 1):
             kept = ATTENTION[i : i + 1] * (WORDS[i] != word).long()
             drop = _direct(model, IDS[i : i + 1], ATTENTION[i : i + 1], 0) - _direct(model, IDS[i : i + 1], kept, 0)
-            assert result.extras["feature_scores"][i, word] == pytest.approx(drop.item(), abs=1e-6)
+            assert result.extras.feature_scores[i, word] == pytest.approx(drop.item(), abs=1e-6)
 
 
 def test_a_custom_perturber_excludes_baselines():

@@ -17,7 +17,7 @@ B = torch.randn(1, 5)
 def test_kernel_shap_with_every_coalition_is_exact_shapley():
     exact = ShapleyValues(nonlinear).attribute(torch.ones(1, 6))
     kernel = KernelShap(nonlinear).attribute(torch.ones(1, 6), n_samples=62)
-    torch.testing.assert_close(kernel.extras["feature_scores"], exact.extras["feature_scores"], rtol=0, atol=1e-6)
+    torch.testing.assert_close(kernel.extras.feature_scores, exact.extras.feature_scores, rtol=0, atol=1e-6)
     assert kernel.delta.abs().max() < 1e-9
 
 
@@ -68,19 +68,19 @@ def test_kernel_shap_reports_a_perfect_fit_for_a_linear_model():
     model = Linear().eval()
     result = KernelShap(model).attribute(X, B, target=2, n_samples=40, seed=0)
     torch.testing.assert_close(result.attributions, (X - B) * model.weight[:, 2].detach())
-    torch.testing.assert_close(result.extras["r2"], torch.ones(3, dtype=torch.float64))
-    assert result.extras["seed"] == 0
+    torch.testing.assert_close(result.extras.fit.r2, torch.ones(3, dtype=torch.float64))
+    assert result.seed == 0
 
 
 def test_kernel_shap_fit_is_worse_for_interactions():
     result = KernelShap(pairwise).attribute(torch.ones(1, 5), n_samples=30, seed=0)
-    torch.testing.assert_close(result.extras["feature_scores"][0], PAIRWISE_SHAPLEY)
-    assert result.extras["r2"][0] < 0.99
+    torch.testing.assert_close(result.extras.feature_scores[0], PAIRWISE_SHAPLEY)
+    assert result.extras.fit.r2[0] < 0.99
 
 
 def test_kernel_shap_with_a_single_feature_gives_it_the_whole_change():
     result = KernelShap(nonlinear).attribute(torch.ones(1, 6), feature_mask=torch.zeros(1, 6, dtype=torch.long), seed=0)
-    torch.testing.assert_close(result.extras["feature_scores"][0, 0], (result.input_values - result.baseline_values)[0])
+    torch.testing.assert_close(result.extras.feature_scores[0, 0], (result.input_value - result.baseline_value)[0])
 
 
 @pytest.mark.parametrize("distance", ["cosine", "euclidean"])
@@ -88,22 +88,22 @@ def test_lime_recovers_the_weights_of_a_linear_model(distance):
     model = Linear().eval()
     result = Lime(model).attribute(X, B, target=1, n_samples=60, alpha=0.0, distance=distance, seed=0)
     torch.testing.assert_close(result.attributions, (X - B) * model.weight[:, 1].detach())
-    torch.testing.assert_close(result.extras["intercept"], model(B.expand(3, -1))[:, 1].detach().double(), rtol=1e-5, atol=1e-5)
-    torch.testing.assert_close(result.extras["r2"], torch.ones(3, dtype=torch.float64))
+    torch.testing.assert_close(result.extras.fit.intercept, model(B.expand(3, -1))[:, 1].detach().double(), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(result.extras.fit.r2, torch.ones(3, dtype=torch.float64))
     assert result.delta is None
 
 
 def test_lime_ridge_penalty_shrinks_the_coefficients():
     model = Linear().eval()
-    exact = Lime(model).attribute(X, B, target=1, n_samples=60, alpha=0.0, seed=0).extras["feature_scores"]
-    shrunk = Lime(model).attribute(X, B, target=1, n_samples=60, alpha=5.0, seed=0).extras["feature_scores"]
+    exact = Lime(model).attribute(X, B, target=1, n_samples=60, alpha=0.0, seed=0).extras.feature_scores
+    shrunk = Lime(model).attribute(X, B, target=1, n_samples=60, alpha=5.0, seed=0).extras.feature_scores
     assert (shrunk.norm(dim=1) < exact.norm(dim=1)).all()  # the ridge solution's norm falls as alpha grows
 
 
 def test_lime_weights_coalitions_near_the_input_more():
     game = lambda z: (z.sum(1) >= 5).double()  # noqa: E731  (a step only a narrow kernel around the input sees)
-    narrow = Lime(game).attribute(torch.ones(1, 6), n_samples=400, kernel_width=0.1, alpha=0.0, seed=0).extras["feature_scores"]
-    wide = Lime(game).attribute(torch.ones(1, 6), n_samples=400, kernel_width=100.0, alpha=0.0, seed=0).extras["feature_scores"]
+    narrow = Lime(game).attribute(torch.ones(1, 6), n_samples=400, kernel_width=0.1, alpha=0.0, seed=0).extras.feature_scores
+    wide = Lime(game).attribute(torch.ones(1, 6), n_samples=400, kernel_width=100.0, alpha=0.0, seed=0).extras.feature_scores
     assert (narrow > wide).all()
 
 

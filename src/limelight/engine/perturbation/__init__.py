@@ -6,24 +6,31 @@ Every method evaluates the model on *coalitions* of features (see :mod:`.evaluat
 
 from .ablation import FeatureAblation
 from .features import Features, resolve_features
-from .kernel_shap import KernelShap
-from .lime import Lime
-from .method import PerturbationMethod
-from .occlusion import Occlusion
+from .kernel_shap import KernelShap, KernelShapOptions
+from .lime import Lime, LimeOptions
+from .method import FeatureKwargs, PerturbationKwargs, PerturbationMethod
+from .occlusion import Occlusion, OcclusionOptions
 from .perturbers import MaskedBaseline, Perturber
-from .shapley import ShapleyValues
-from .shapley_sampling import ShapleyValueSampling
+from .shapley import ShapleyValues, ShapleyValuesOptions
+from .shapley_sampling import ShapleyValueSampling, ShapleyValueSamplingOptions
 
 __all__ = [
     "FeatureAblation",
+    "FeatureKwargs",
     "Features",
     "KernelShap",
+    "KernelShapOptions",
     "Lime",
+    "LimeOptions",
     "MaskedBaseline",
     "Occlusion",
+    "OcclusionOptions",
+    "PerturbationKwargs",
     "PerturbationMethod",
     "Perturber",
     "ShapleyValueSampling",
+    "ShapleyValueSamplingOptions",
     "ShapleyValues",
+    "ShapleyValuesOptions",
     "resolve_features",
 ]

@@ -15,20 +15,16 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from ..._progress import progress_bar
 from ..accumulate import RowPlan, accumulate
-from ..chunking import rows_for_budget, saved_bytes
+from ..chunking import AUTO_MIN_CHUNKS, rows_for_budget, saved_bytes
 from ..model import BoundModel
 from ..spaces import InputSpace
 from .features import Features
 from .perturbers import Perturber
-from ..._progress import progress_bar
 
 Coalitions = Callable[[Tensor], Tensor]
 """Row ids -> their coalitions, ``(rows, width)`` bool, built per chunk."""
-
-
-AUTO_MIN_CHUNKS = 20
-"""Without ``show_progress``, a bar appears (on a terminal) only for runs of more forwards than this."""
 
 
 class CoalitionEvaluator:

@@ -5,10 +5,16 @@ of every input, an integer feature id; ids of one example are ``0..F-1`` and may
 inputs. Examples may have different numbers of features (words in texts of different lengths).
 The id ``-1`` marks elements that belong to no feature and are never perturbed (special tokens,
 padding). Without a mask, every scalar element is its own feature.
+
+Every example needs at least one feature: an input with no elements per example (shape
+``(N, 0)``) may sit in a tuple beside others (its attributions are empty), but inputs with no
+elements at all, or a mask of only ``-1``, are refused with :class:`InvalidInputError`, by
+every perturbation method alike (there would be nothing to perturb, so no score to give).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Union
 
@@ -43,26 +49,42 @@ class Features:
         """
         device = self.ids[0].device
         padded = torch.cat([coalitions.to(device), coalitions.new_ones((coalitions.shape[0], 1)).to(device)], 1)
-        return tuple(padded.gather(1, self._columns(ids[example_index.to(device)]).flatten(1)).view(-1, *ids.shape[1:]) for ids in self.ids)
+        return tuple(_gather(padded, self._columns(ids[example_index.to(device)])) for ids in self.ids)
 
     def spread(self, scores: Tensor) -> tuple[Tensor, ...]:
         """Per-feature scores ``(N, width)`` broadcast to every element of each feature (0 for no feature)."""
         device = self.ids[0].device
         padded = torch.cat([scores, scores.new_zeros((scores.shape[0], 1))], 1).to(device)
-        return tuple(padded.gather(1, self._columns(ids).flatten(1)).view(ids.shape) for ids in self.ids)
+        return tuple(_gather(padded, self._columns(ids)) for ids in self.ids)
 
     def _columns(self, ids: Tensor) -> Tensor:
         """Ids as coalition columns, with elements that are no feature pointing at an always-on column."""
         return torch.where(ids < 0, self.width, ids)
 
 
+def _flat_per_example(t: Tensor) -> Tensor:
+    """``t`` as ``(N, elements of one example)``: also for one scalar (``(N,)``) or no element (``(N, 0)``) per example."""
+    return t.reshape(t.shape[0], math.prod(t.shape[1:]))
+
+
+def _gather(values: Tensor, columns: Tensor) -> Tensor:
+    """``values[r, columns[r, ...]]`` for every row ``r``, shaped like ``columns``."""
+    return values.gather(1, _flat_per_example(columns)).view(columns.shape)
+
+
 def element_features(inputs: Points) -> Features:
     """Every scalar element of every input its own feature (numbered input by input)."""
     ids, offset = [], 0
     for x in inputs:
-        size = x[0].numel()
+        size = math.prod(x.shape[1:])
         ids.append((torch.arange(size, device=x.device) + offset).view(1, *x.shape[1:]).expand_as(x))
         offset += size
+    if offset == 0:
+        shapes = ", ".join(str(tuple(x.shape)) for x in inputs)
+        raise InvalidInputError(
+            f"the inputs have no elements per example (shapes {shapes}), so there is no feature to perturb; "
+            "give each example at least one element"
+        )
     return Features(tuple(ids), torch.full((inputs[0].shape[0],), offset, dtype=torch.long))
 
 
@@ -99,11 +121,14 @@ def _broadcast_mask(mask: Tensor, x: Tensor, position: int) -> Tensor:
 
 def _counts(ids: tuple[Tensor, ...]) -> Tensor:
     """Features per example, after checking each example uses exactly the ids ``0..F-1``."""
-    flat = torch.cat([i.reshape(i.shape[0], -1) for i in ids], 1).cpu()
-    counts = flat.max(1).values + 1
+    flat = torch.cat([_flat_per_example(i) for i in ids], 1).cpu()
+    counts = flat.max(1).values + 1 if flat.shape[1] else torch.zeros(flat.shape[0], dtype=torch.long)
     empty = (counts == 0).nonzero().flatten()
     if empty.numel():
-        raise InvalidInputError(f"example {int(empty[0])} has no features (every id is -1); give each example at least one feature id 0")
+        raise InvalidInputError(
+            f"example {int(empty[0])} has no features (every id is -1, or the inputs have no elements); "
+            "give each example at least one feature id 0"
+        )
     width = int(counts.max())
     used = torch.zeros((flat.shape[0], width + 1), dtype=torch.bool).scatter_(1, torch.where(flat < 0, width, flat), True)[:, :width]
     missing = ~used & (torch.arange(width) < counts[:, None])

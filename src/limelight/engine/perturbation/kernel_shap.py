@@ -12,18 +12,19 @@ weights instead, and the fit is exactly the Shapley values. The constraint is so
 from __future__ import annotations
 
 import math
-from typing import Any
-
-from typing_extensions import Unpack
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
+from typing_extensions import Unpack
 
 from ..inputs import BaselineSpec, Inputs
-from ..result import Attribution
+from ..options import SampledOptions
+from ..result import Attribution, SurrogateFit
 from ..targets import TargetSpec
+from ..validation import check_optional_count, seeded_generator
 from .evaluator import CoalitionEvaluator
-from .method import PerturbationOptions, PerturbationMethod, Scores, check_count, pad_columns, random_subsets, resolve_seed
+from .method import FeatureKwargs, PerturbationMethod, Scores, pad_columns, random_subsets
 from .shapley import coalition_bits
 from .surrogate import sum_constrained_least_squares, weighted_r2
 
@@ -49,16 +50,30 @@ def kernel_coalitions(n_features: int, n_samples: int, paired: bool, generator: 
     return coalitions, torch.ones(n_samples, dtype=torch.float64)
 
 
-class KernelShap(PerturbationMethod):
+@dataclass(frozen=True)
+class KernelShapOptions(SampledOptions):
+    """KernelSHAP's options: ``n_samples`` coalitions per example (``None``: ``2 F + 2048``), ``paired`` draws, the ``seed`` used."""
+
+    n_samples: int | None = None
+    paired: bool = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_optional_count("n_samples", self.n_samples)
+        object.__setattr__(self, "paired", bool(self.paired))
+
+
+class KernelShap(PerturbationMethod[KernelShapOptions]):
     """Shapley values estimated by the Shapley-kernel regression, efficiency enforced exactly.
 
     ``n_samples`` proper coalitions per example (``None``: ``2 F + 2048``); exact when it reaches
-    ``2^F - 2``. Repeated coalitions are evaluated once. ``extras["r2"]`` is the weighted R^2 of
-    each example's fit (how linear the model looks on these coalitions) and ``extras["seed"]``
+    ``2^F - 2``. Repeated coalitions are evaluated once. ``extras.fit.r2`` is the weighted R^2 of
+    each example's fit (how linear the model looks on these coalitions) and ``settings.seed``
     the seed used. ``delta`` is ``sum(phi) - (f(x) - f(baseline))``, zero up to rounding.
     """
 
     name = "kernel_shap"
+    options_type = KernelShapOptions
 
     def attribute(
         self,
@@ -69,23 +84,16 @@ class KernelShap(PerturbationMethod):
         n_samples: int | None = None,
         paired: bool = True,
         seed: int | None = None,
-        **common: Unpack[PerturbationOptions],
+        **common: Unpack[FeatureKwargs],
     ) -> Attribution:
         """KernelSHAP values of the features of ``inputs`` (see :class:`PerturbationMethod`)."""
-        options = {
-            "n_samples": None if n_samples is None else check_count("n_samples", n_samples),
-            "paired": bool(paired),
-            "seed": resolve_seed(seed),
-        }
-        return self._run(
-            inputs, baselines, target, options, **common,
-        )
+        return self._run(inputs, baselines, target, self.make_options(n_samples=n_samples, paired=paired, seed=seed), common)
 
-    def _scores(self, evaluator: CoalitionEvaluator, options: dict[str, Any]) -> Scores:
+    def _scores(self, evaluator: CoalitionEvaluator, options: KernelShapOptions) -> Scores:
         counts, width = evaluator.features.counts, evaluator.features.width
-        generator = torch.Generator().manual_seed(options["seed"])
-        samples = [options["n_samples"] or 2 * int(f) + EXTRA_SAMPLES for f in counts]
-        drawn = [kernel_coalitions(int(f), n, options["paired"], generator) for f, n in zip(counts, samples)]
+        generator = seeded_generator(options.seed)
+        samples = [options.n_samples or 2 * int(f) + EXTRA_SAMPLES for f in counts]
+        drawn = [kernel_coalitions(int(f), n, options.paired, generator) for f, n in zip(counts, samples)]
         blocks = [pad_columns(torch.cat([torch.ones((1, z.shape[1]), dtype=torch.bool), torch.zeros((1, z.shape[1]), dtype=torch.bool), z]), width) for z, _ in drawn]
         sizes = torch.tensor([b.shape[0] for b in blocks])
         values = evaluator.evaluate(torch.arange(counts.shape[0]).repeat_interleave(sizes), torch.cat(blocks)).split(sizes.tolist())
@@ -100,4 +108,4 @@ class KernelShap(PerturbationMethod):
             scores[example, : z.shape[1]] = phi
             r2[example] = weighted_r2(gain, design @ phi, weights)
         fx, fb = torch.stack([v[0] for v in values]), torch.stack([v[1] for v in values])
-        return Scores(scores, delta=scores.sum(1) - (fx - fb), input_values=fx, baseline_values=fb, extras={"r2": r2, "seed": options["seed"]})
+        return Scores(scores, delta=scores.sum(1) - (fx - fb), input_value=fx, baseline_value=fb, fit=SurrogateFit(r2))

@@ -9,19 +9,19 @@ euclidean distance ``sqrt(F - |z|)``. A ridge regression with an unpenalised int
 
 from __future__ import annotations
 
-from typing import Any
-
-from typing_extensions import Unpack
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
+from typing_extensions import Unpack
 
-from ...errors import InvalidInputError
 from ..inputs import BaselineSpec, Inputs
-from ..result import Attribution
+from ..options import SampledOptions
+from ..result import Attribution, SurrogateFit
 from ..targets import TargetSpec
+from ..validation import check_choice, check_count, check_positive, seeded_generator
 from .evaluator import CoalitionEvaluator
-from .method import PerturbationOptions, PerturbationMethod, Scores, check_count, pad_columns, resolve_seed
+from .method import FeatureKwargs, PerturbationMethod, Scores, pad_columns
 from .surrogate import ridge_with_intercept, weighted_r2
 
 DISTANCES = ("cosine", "euclidean")
@@ -37,17 +37,34 @@ def proximity(coalitions: Tensor, distance: str, kernel_width: float) -> Tensor:
     return torch.exp(-(gap**2) / kernel_width**2)
 
 
-class Lime(PerturbationMethod):
+@dataclass(frozen=True)
+class LimeOptions(SampledOptions):
+    """LIME's options: ``n_samples`` coalitions, the proximity kernel (``distance``, ``kernel_width``), the ridge ``alpha``, the ``seed`` used."""
+
+    n_samples: int = 1000
+    distance: str = "cosine"
+    kernel_width: float = 0.35
+    alpha: float = 1.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_choice("distance", self.distance, DISTANCES)
+        object.__setattr__(self, "kernel_width", check_positive("kernel_width", self.kernel_width))
+        object.__setattr__(self, "alpha", check_positive("alpha", self.alpha, allow_zero=True))
+        check_count("n_samples", self.n_samples, minimum=2)
+
+
+class Lime(PerturbationMethod[LimeOptions]):
     """LIME scores: the coefficients of a locally weighted ridge surrogate over feature coalitions.
 
     ``n_samples`` coalitions per example, the input itself included (repeats are evaluated once);
     ``distance`` ``"cosine"`` (default) or ``"euclidean"``, ``kernel_width`` the kernel's width in
     that distance; ``alpha`` the ridge penalty (0 for ordinary weighted least squares).
-    ``extras["r2"]`` is each fit's weighted R^2, ``extras["intercept"]`` its intercept,
-    ``extras["seed"]`` the seed used. LIME promises no efficiency, so ``delta`` is ``None``.
+    ``extras.fit`` holds each fit's weighted R^2 and intercept, ``settings.seed`` the seed used. LIME promises no efficiency, so ``delta`` is ``None``.
     """
 
     name = "lime"
+    options_type = LimeOptions
 
     def attribute(
         self,
@@ -60,33 +77,23 @@ class Lime(PerturbationMethod):
         kernel_width: float = 0.35,
         alpha: float = 1.0,
         seed: int | None = None,
-        **common: Unpack[PerturbationOptions],
+        **common: Unpack[FeatureKwargs],
     ) -> Attribution:
         """LIME scores of the features of ``inputs`` (see :class:`PerturbationMethod`)."""
-        if distance not in DISTANCES:
-            raise InvalidInputError(f"distance must be one of {DISTANCES}, got {distance!r}")
-        for name, value, smallest in (("kernel_width", kernel_width, "positive"), ("alpha", alpha, "non-negative")):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value > 0 if smallest == "positive" else value >= 0):
-                raise InvalidInputError(f"{name} must be a {smallest} number, got {value!r}")
-        options = {
-            "n_samples": check_count("n_samples", n_samples, minimum=2), "distance": distance,
-            "kernel_width": float(kernel_width), "alpha": float(alpha), "seed": resolve_seed(seed),
-        }
-        return self._run(
-            inputs, baselines, target, options, **common,
-        )
+        options = self.make_options(n_samples=n_samples, distance=distance, kernel_width=kernel_width, alpha=alpha, seed=seed)
+        return self._run(inputs, baselines, target, options, common)
 
-    def _scores(self, evaluator: CoalitionEvaluator, options: dict[str, Any]) -> Scores:
-        counts, width, samples = evaluator.features.counts, evaluator.features.width, options["n_samples"]
-        generator = torch.Generator().manual_seed(options["seed"])
+    def _scores(self, evaluator: CoalitionEvaluator, options: LimeOptions) -> Scores:
+        counts, width, samples = evaluator.features.counts, evaluator.features.width, options.n_samples
+        generator = seeded_generator(options.seed)
         drawn = [torch.cat([torch.ones((1, int(f)), dtype=torch.bool), torch.rand((samples - 1, int(f)), generator=generator) < 0.5]) for f in counts]
         values = evaluator.evaluate(torch.arange(counts.shape[0]).repeat_interleave(samples), torch.cat([pad_columns(z, width) for z in drawn]))
         scores = torch.zeros((counts.shape[0], width), dtype=torch.float64)
         r2, intercepts = torch.empty(counts.shape[0], dtype=torch.float64), torch.empty(counts.shape[0], dtype=torch.float64)
         for example, (z, v) in enumerate(zip(drawn, values.split(samples))):
-            design, weights = z.double(), proximity(z, options["distance"], options["kernel_width"])
-            coefficients, intercepts[example] = ridge_with_intercept(design, v, weights, options["alpha"])
+            design, weights = z.double(), proximity(z, options.distance, options.kernel_width)
+            coefficients, intercepts[example] = ridge_with_intercept(design, v, weights, options.alpha)
             scores[example, : z.shape[1]] = coefficients
             r2[example] = weighted_r2(v, intercepts[example] + design @ coefficients, weights)
         fx = values.reshape(-1, samples)[:, 0]
-        return Scores(scores, input_values=fx, extras={"r2": r2, "intercept": intercepts, "seed": options["seed"]})
+        return Scores(scores, input_value=fx, fit=SurrogateFit(r2, intercepts))

@@ -10,21 +10,22 @@ so efficiency, ``sum(phi) = v(all) - v(none)``, holds up to float rounding.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
-
-from typing_extensions import Unpack
 
 import torch
 from torch import Tensor
+from typing_extensions import Unpack
 
 from ...errors import InvalidInputError
 from ..inputs import BaselineSpec, Inputs
+from ..options import MethodOptions
 from ..result import Attribution
 from ..targets import TargetSpec
+from ..validation import check_count
 from .evaluator import CoalitionEvaluator
 from .features import Features
-from .method import PerturbationOptions, PerturbationMethod, Scores, check_count, positions_in_groups
+from .method import FeatureKwargs, PerturbationMethod, Scores, positions_in_groups
 
 DEFAULT_MAX_FEATURES = 12
 
@@ -47,16 +48,27 @@ def coalition_bits(codes: Tensor, width: int) -> Tensor:
     return (codes[:, None] >> torch.arange(width)) & 1 == 1
 
 
-class ShapleyValues(PerturbationMethod):
+@dataclass(frozen=True)
+class ShapleyValuesOptions(MethodOptions):
+    """Exact Shapley values' options: the most features per example (``2^F`` rows each)."""
+
+    max_features: int = DEFAULT_MAX_FEATURES
+
+    def __post_init__(self) -> None:
+        check_count("max_features", self.max_features)
+
+
+class ShapleyValues(PerturbationMethod[ShapleyValuesOptions]):
     """Exact Shapley values (Shapley, 1953) for up to ``max_features`` features per example.
 
     Costs ``2^F`` rows per example. ``delta`` is ``sum(phi) - (f(x) - f(baseline))``, zero up to
-    rounding; ``input_values`` and ``baseline_values`` are ``f`` with all and with no features.
+    rounding; ``input_value`` and ``baseline_value`` are ``f`` with all and with no features.
     For more features use :class:`ShapleyValueSampling` or :class:`KernelShap`, or group
     elements into fewer features with ``feature_mask``.
     """
 
     name = "shapley_values"
+    options_type = ShapleyValuesOptions
 
     def attribute(
         self,
@@ -65,16 +77,13 @@ class ShapleyValues(PerturbationMethod):
         target: TargetSpec = None,
         *,
         max_features: int = DEFAULT_MAX_FEATURES,
-        **common: Unpack[PerturbationOptions],
+        **common: Unpack[FeatureKwargs],
     ) -> Attribution:
         """Exact Shapley values of the features of ``inputs`` (see :class:`PerturbationMethod`)."""
-        return self._run(
-            inputs, baselines, target, {"max_features": check_count("max_features", max_features)},
-            **common,
-        )
+        return self._run(inputs, baselines, target, self.make_options(max_features=max_features), common)
 
-    def _prepare(self, features: Features, options: dict[str, Any]) -> dict[str, Any]:
-        limit = options["max_features"]
+    def _prepare(self, features: Features, options: ShapleyValuesOptions) -> ShapleyValuesOptions:
+        limit = options.max_features
         if features.width > limit:
             example = int(features.counts.argmax())
             raise InvalidInputError(
@@ -84,7 +93,7 @@ class ShapleyValues(PerturbationMethod):
             )
         return options
 
-    def _scores(self, evaluator: CoalitionEvaluator, options: dict[str, Any]) -> Scores:
+    def _scores(self, evaluator: CoalitionEvaluator, options: ShapleyValuesOptions) -> Scores:
         counts, width = evaluator.features.counts, evaluator.features.width
         sizes = 2**counts
         codes = positions_in_groups(sizes)
@@ -97,4 +106,4 @@ class ShapleyValues(PerturbationMethod):
             block = values[starts[members, None] + torch.arange(2**n_features)]
             scores[members, :n_features] = block @ shapley_matrix(n_features)
             fx[members], fb[members] = block[:, -1], block[:, 0]
-        return Scores(scores, delta=scores.sum(1) - (fx - fb), input_values=fx, baseline_values=fb)
+        return Scores(scores, delta=scores.sum(1) - (fx - fb), input_value=fx, baseline_value=fb)

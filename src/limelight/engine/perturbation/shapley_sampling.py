@@ -11,18 +11,19 @@ much of the sampling error of nearly additive models.
 from __future__ import annotations
 
 import math
-from typing import Any
-
-from typing_extensions import Unpack
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
+from typing_extensions import Unpack
 
 from ..inputs import BaselineSpec, Inputs
+from ..options import SampledOptions
 from ..result import Attribution
 from ..targets import TargetSpec
+from ..validation import check_count, seeded_generator
 from .evaluator import CoalitionEvaluator
-from .method import PerturbationOptions, PerturbationMethod, Scores, check_count, pad_columns, resolve_seed
+from .method import FeatureKwargs, PerturbationMethod, Scores, pad_columns
 
 
 def permutations(n_samples: int, n_features: int, antithetic: bool, generator: torch.Generator) -> Tensor:
@@ -41,15 +42,29 @@ def prefix_coalitions(orders: Tensor) -> Tensor:
     return positions[:, None, :] <= torch.arange(n_features - 1)[None, :, None]
 
 
-class ShapleyValueSampling(PerturbationMethod):
+@dataclass(frozen=True)
+class ShapleyValueSamplingOptions(SampledOptions):
+    """Sampled Shapley values' options: ``n_samples`` permutations, ``antithetic`` pairs, the ``seed`` used."""
+
+    n_samples: int = 32
+    antithetic: bool = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_count("n_samples", self.n_samples)
+        object.__setattr__(self, "antithetic", bool(self.antithetic))
+
+
+class ShapleyValueSampling(PerturbationMethod[ShapleyValueSamplingOptions]):
     """Shapley values estimated from ``n_samples`` permutations per example.
 
     Costs ``n_samples * (F - 1) + 2`` rows per example before deduplication (repeated coalitions
-    are evaluated once). Reproducible with ``seed`` (the seed used is in ``extras["seed"]``).
+    are evaluated once). Reproducible with ``seed`` (the seed used is in ``settings.seed``).
     ``delta`` is ``sum(phi) - (f(x) - f(baseline))``: zero up to rounding for any sample.
     """
 
     name = "shapley_value_sampling"
+    options_type = ShapleyValueSamplingOptions
 
     def attribute(
         self,
@@ -60,18 +75,16 @@ class ShapleyValueSampling(PerturbationMethod):
         n_samples: int = 32,
         antithetic: bool = True,
         seed: int | None = None,
-        **common: Unpack[PerturbationOptions],
+        **common: Unpack[FeatureKwargs],
     ) -> Attribution:
         """Sampled Shapley values of the features of ``inputs`` (see :class:`PerturbationMethod`)."""
-        options = {"n_samples": check_count("n_samples", n_samples), "antithetic": bool(antithetic), "seed": resolve_seed(seed)}
-        return self._run(
-            inputs, baselines, target, options, **common,
-        )
+        options = self.make_options(n_samples=n_samples, antithetic=antithetic, seed=seed)
+        return self._run(inputs, baselines, target, options, common)
 
-    def _scores(self, evaluator: CoalitionEvaluator, options: dict[str, Any]) -> Scores:
-        counts, width, samples = evaluator.features.counts, evaluator.features.width, options["n_samples"]
-        generator = torch.Generator().manual_seed(options["seed"])
-        orders = [permutations(samples, int(f), options["antithetic"], generator) for f in counts]
+    def _scores(self, evaluator: CoalitionEvaluator, options: ShapleyValueSamplingOptions) -> Scores:
+        counts, width, samples = evaluator.features.counts, evaluator.features.width, options.n_samples
+        generator = seeded_generator(options.seed)
+        orders = [permutations(samples, int(f), options.antithetic, generator) for f in counts]
         blocks = [
             pad_columns(torch.cat([torch.ones((1, o.shape[1]), dtype=torch.bool), torch.zeros((1, o.shape[1]), dtype=torch.bool), prefix_coalitions(o).reshape(-1, o.shape[1])]), width)
             for o in orders
@@ -85,4 +98,4 @@ class ShapleyValueSampling(PerturbationMethod):
             contributions = chain.diff(dim=1)
             scores[example, :n_features] = torch.zeros(n_features, dtype=torch.float64).index_add_(0, order.flatten(), contributions.flatten()) / samples
         fx, fb = torch.stack([v[0] for v in values]), torch.stack([v[1] for v in values])
-        return Scores(scores, delta=scores.sum(1) - (fx - fb), input_values=fx, baseline_values=fb, extras={"seed": options["seed"]})
+        return Scores(scores, delta=scores.sum(1) - (fx - fb), input_value=fx, baseline_value=fb)

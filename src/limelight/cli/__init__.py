@@ -1,0 +1,39 @@
+"""The ``limelight`` command: one parser, one module per subcommand.
+
+``limelight explain`` explains texts (:mod:`limelight.cli.explain`), ``limelight compare``
+compares attribution methods on them (:mod:`limelight.cli.compare`); both take their shared
+options from :mod:`limelight.cli.args`. ``limelight explain-image`` explains image files
+(:mod:`limelight.cli.explain_image`). A new command is a module with ``add_parser`` (which sets
+the parser's ``run`` default) listed in :data:`COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from limelight.cli import compare, explain, explain_image
+from limelight.errors import LimelightError, UsageError
+
+COMMANDS = (explain.add_parser, compare.add_parser, explain_image.add_parser)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``limelight`` parser with every command of :data:`COMMANDS`."""
+    parser = argparse.ArgumentParser(prog="limelight", description="Explain a text classifier's predictions, word by word.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for add_parser in COMMANDS:
+        add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (2: nothing to do, 1: limelight or the file system refused)."""
+    arguments = build_parser().parse_args(argv)
+    try:
+        status: int = arguments.run(arguments)
+    except (LimelightError, OSError) as error:
+        print(f"limelight {arguments.command}: {error}", file=sys.stderr)
+        return 2 if isinstance(error, UsageError) else 1
+    return status

@@ -1,0 +1,48 @@
+"""The one vision forward pipeline: batches of model inputs on the model's device, in eval mode, to logits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from ..engine.forward import eval_mode, read_output
+from ..engine.validation import check_count
+from ..errors import InvalidInputError
+
+
+@dataclass
+class ImageRunner:
+    """Runs ``model`` on ``(N, C, H', W')`` inputs, ``batch_size`` at a time."""
+
+    model: nn.Module
+    batch_size: int = 8
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, nn.Module):
+            raise InvalidInputError(f"model must be a torch.nn.Module image classifier, got {type(self.model).__name__}")
+        check_count("batch_size", self.batch_size)
+
+    @property
+    def device(self) -> torch.device:
+        """Where the model's parameters live (CPU for a model without parameters)."""
+        first = next(self.model.parameters(), None)
+        return first.device if first is not None else torch.device("cpu")
+
+    def batches(self, count: int) -> Iterator[slice]:
+        """Consecutive slices of at most ``batch_size`` images."""
+        for start in range(0, count, self.batch_size):
+            yield slice(start, min(start + self.batch_size, count))
+
+    def logits(self, inputs: Tensor) -> Tensor:
+        """``(N, classes)`` logits on the CPU, in float64."""
+        parts = []
+        with eval_mode([self.model], True), torch.no_grad():
+            for rows in self.batches(inputs.shape[0]):
+                output = read_output(self.model(inputs[rows].to(self.device)), "logits")
+                if output.dim() != 2:
+                    raise InvalidInputError(f"the model must return (N, classes) logits, got shape {tuple(output.shape)}")
+                parts.append(output.detach().to(torch.float64).cpu())
+        return torch.cat(parts)
