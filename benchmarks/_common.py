@@ -16,18 +16,30 @@ import statistics
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
-from torch import nn  # noqa: E402
+from torch import Tensor, nn  # noqa: E402
 
 import limelight  # noqa: E402
 
 CLOCKS = ("cpu", "wall")
 DEFAULT_DATA = Path(os.environ.get("LIMELIGHT_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")) / "sst2" / "dev.tsv"
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Token ids, attention mask, [CLS] PAD.. [SEP] baseline and the predicted class per text."""
+
+    ids: Tensor
+    mask: Tensor
+    baseline: Tensor
+    target: list[int]
+    real_tokens: list[int]
 
 
 def load_model(choice: str) -> tuple[nn.Module, Any, str]:
@@ -39,7 +51,11 @@ def load_model(choice: str) -> tuple[nn.Module, Any, str]:
             model, tokenizer = demo_model()
             weights = Path(demo_model.__code__.co_filename).parent / "weights" / "demo.safetensors"
             digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:12]
-            return model, tokenizer, f"limelight.demo.demo_model(): MiniLM-L6-H384 with its fine-tuned SST-2 head (demo.safetensors sha256 {digest}...)"
+            return (
+                model,
+                tokenizer,
+                f"limelight.demo.demo_model(): MiniLM-L6-H384 with its fine-tuned SST-2 head (demo.safetensors sha256 {digest}...)",
+            )
         except Exception as exc:  # the benchmark still runs on the base encoder
             fallback = f" (demo model unavailable: {type(exc).__name__}: {exc})"
     else:
@@ -61,9 +77,11 @@ def environment_line() -> str:
     import captum
     import transformers
 
-    return (f"machine: {platform.machine()}, {os.cpu_count()} logical CPUs; torch {torch.__version__} with "
-            f"{torch.get_num_threads()} thread(s); transformers {transformers.__version__}; captum {captum.__version__}; "
-            f"limelight {limelight.__version__}; python {platform.python_version()}")
+    return (
+        f"machine: {platform.machine()}, {os.cpu_count()} logical CPUs; torch {torch.__version__} with "
+        f"{torch.get_num_threads()} thread(s); transformers {transformers.__version__}; captum {captum.__version__}; "
+        f"limelight {limelight.__version__}; python {platform.python_version()}"
+    )
 
 
 def timed_call(run: Callable[[], Any]) -> tuple[dict[str, float], Any]:

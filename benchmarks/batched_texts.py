@@ -41,7 +41,9 @@ def main() -> None:
     explainer = TextExplainer(model, tokenizer, n_steps=arguments.steps, tolerance=None)
     print(environment_line())
     print(f"model: {described}")
-    print(f"{count} SST-2 dev sentences, integrated gradients with {arguments.steps} Gauss-Legendre steps, batch_size {explainer.runner.batch_size}")
+    print(
+        f"{count} SST-2 dev sentences, integrated gradients with {arguments.steps} Gauss-Legendre steps, batch_size {explainer.runner.batch_size}"
+    )
     explainer.explain(texts[:2])  # warm-up
     seconds: dict[str, list[float]] = {"one call": [], "single calls": []}
     for _ in range(repeats):
@@ -55,8 +57,10 @@ def main() -> None:
     median, low, high = paired_ratio(seconds, "one call", "single calls")
     for name, values in seconds.items():
         print(f"{name:13s} CPU s median {statistics.median(values):7.2f} (range {min(values):.2f}-{max(values):.2f})")
-    print(f"one call / single calls = {median:.3f} (range {low:.3f}-{high:.3f}); "
-          f"max word-score difference relative to the text's largest score = {difference:.1e}")
+    print(
+        f"one call / single calls = {median:.3f} (range {low:.3f}-{high:.3f}); "
+        f"max word-score difference relative to the text's largest score = {difference:.1e}"
+    )
     print(f"faster in one call: {'yes' if median < 1 else 'NO'}; equal results (<= 1e-5): {'yes' if difference <= 1e-5 else 'NO'}")
 
 

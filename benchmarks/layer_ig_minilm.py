@@ -33,7 +33,7 @@ import torch  # noqa: E402
 from torch import Tensor, nn  # noqa: E402
 
 import limelight.engine.gradient.method as engine_base  # noqa: E402
-from _common import CLOCKS, DEFAULT_DATA, environment_line, load_model, paired_ratio, timed_call, verdict  # noqa: E402
+from _common import CLOCKS, DEFAULT_DATA, Batch, environment_line, load_model, paired_ratio, timed_call, verdict  # noqa: E402
 from limelight import LayerIntegratedGradients  # noqa: E402
 
 STEPS = 50
@@ -41,17 +41,6 @@ TOLERANCE = 1e-2
 ABSOLUTE_FLOOR = 1e-4  # limelight's absolute term: |delta| <= tol * |f(x) - f(b)| + 1e-4
 SPREAD_WARNING = 0.20
 PROBED = ("check_forward", "measure_row_bytes")  # limelight.engine.gradient.method names timed in the default runs
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Token ids, attention mask, [CLS] PAD.. [SEP] baseline and the predicted class per text."""
-
-    ids: Tensor
-    mask: Tensor
-    baseline: Tensor
-    target: list[int]
-    real_tokens: list[int]
 
 
 @dataclass
@@ -90,11 +79,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=4, help="texts per attribute call (default: 4)")
     parser.add_argument("--repeats", type=int, default=3, help="timed rounds per length (default: 3)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed rounds per length before timing (default: 1)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch.set_num_threads (default: 1, so process CPU time measures the work done)")
-    parser.add_argument("--model", choices=["demo", "base"], default="demo",
-                        help="demo: limelight.demo.demo_model() (trained SST-2 head, falls back to base); "
-                             "base: pretrained MiniLM encoder with a random 2-class head")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch.set_num_threads (default: 1, so process CPU time measures the work done)"
+    )
+    parser.add_argument(
+        "--model",
+        choices=["demo", "base"],
+        default="demo",
+        help="demo: limelight.demo.demo_model() (trained SST-2 head, falls back to base); "
+        "base: pretrained MiniLM encoder with a random 2-class head",
+    )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"SST-2 dev.tsv (default: {DEFAULT_DATA})")
     parser.add_argument("--quick", action="store_true", help="smoke run (~1 min): batch 2, 1 warm-up round, 1 timed round")
     args = parser.parse_args()
@@ -127,8 +121,9 @@ def pick_sentences(tokenizer: Any, sentences: list[str], length: int, count: int
 
 def make_batch(model: nn.Module, tokenizer: Any, sentences: list[str], length: int) -> Batch:
     """Encode to exactly ``length`` tokens; the baseline keeps special tokens and pads the rest."""
-    encoded = tokenizer(sentences, padding="max_length", truncation=True, max_length=length,
-                        return_special_tokens_mask=True, return_tensors="pt")
+    encoded = tokenizer(
+        sentences, padding="max_length", truncation=True, max_length=length, return_special_tokens_mask=True, return_tensors="pt"
+    )
     ids, mask = encoded["input_ids"], encoded["attention_mask"]
     baseline = torch.where(encoded["special_tokens_mask"].bool(), ids, torch.full_like(ids, tokenizer.pad_token_id))
     with torch.no_grad():
@@ -162,8 +157,13 @@ def limelight_run(model: nn.Module, batch: Batch, steps: int | str, defaults: bo
     """limelight's Layer IG; ``defaults=False`` skips the forward check and fixes one chunk of all rows."""
     explainer = LayerIntegratedGradients(model, model.get_input_embeddings(), check_forward=defaults)
     result = explainer.attribute(
-        batch.ids, batch.baseline, target=batch.target, forward_kwargs={"attention_mask": batch.mask},
-        n_steps=steps, tolerance=TOLERANCE, internal_batch_size=None if defaults else STEPS * batch.ids.shape[0],
+        batch.ids,
+        batch.baseline,
+        target=batch.target,
+        forward_kwargs={"attention_mask": batch.mask},
+        n_steps=steps,
+        tolerance=TOLERANCE,
+        internal_batch_size=None if defaults else STEPS * batch.ids.shape[0],
     )
     return Outcome(result.attributions, result.delta, result.input_value - result.baseline_value, result.n_steps)
 
@@ -173,9 +173,14 @@ def captum_run(model: nn.Module, batch: Batch, change: Tensor) -> Outcome:
     from captum.attr import LayerIntegratedGradients as CaptumLayerIG
 
     explainer = CaptumLayerIG(lambda ids, mask: model(input_ids=ids, attention_mask=mask).logits, model.get_input_embeddings())
-    attributions, delta = explainer.attribute(batch.ids, baselines=batch.baseline, target=batch.target,
-                                              additional_forward_args=(batch.mask,), n_steps=STEPS,
-                                              return_convergence_delta=True)
+    attributions, delta = explainer.attribute(
+        batch.ids,
+        baselines=batch.baseline,
+        target=batch.target,
+        additional_forward_args=(batch.mask,),
+        n_steps=STEPS,
+        return_convergence_delta=True,
+    )
     return Outcome(attributions, delta.double(), change, torch.full((len(batch.target),), STEPS))
 
 
@@ -194,6 +199,7 @@ def record_probes(probes: Probes) -> Callable[[], None]:
                 return originals[name](*args, **kwargs)
             finally:
                 probes.seconds.setdefault(name, []).append(time.process_time() - start)
+
         return wrapper
 
     def chunk(*args: Any) -> int:
@@ -207,6 +213,7 @@ def record_probes(probes: Probes) -> Callable[[], None]:
     def undo() -> None:
         for name, original in originals.items():
             setattr(engine_base, name, original)
+
     return undo
 
 
@@ -221,8 +228,13 @@ def variants(model: nn.Module, batch: Batch, change: Tensor) -> dict[str, Callab
     }
 
 
-REFERENCE = {"floor": "floor", "limelight 50": "floor", "limelight 50 defaults": "floor", "captum 50": "floor",
-             "limelight auto": "captum 50"}
+REFERENCE = {
+    "floor": "floor",
+    "limelight 50": "floor",
+    "limelight 50 defaults": "floor",
+    "captum 50": "floor",
+    "limelight auto": "captum 50",
+}
 
 
 def benchmark_length(model: nn.Module, batch: Batch, args: argparse.Namespace) -> tuple[Timings, dict[str, Outcome], Probes]:
@@ -272,28 +284,38 @@ def _outcome_cells(outcome: Outcome | None) -> str:
 
 def report_length(length: int, batch: Batch, times: Timings, outcomes: dict[str, Outcome], probes: Probes) -> list[str]:
     """Print the table for one sequence length; return its verdict and warning lines."""
-    print(f"\n### length {length}: {len(batch.target)} texts x {STEPS} steps = {len(batch.target) * STEPS} rows "
-          f"(tokens that are not padding: {batch.real_tokens}; targets {batch.target})\n")
-    print("| variant | vs | CPU s median (range) | CPU ratio (range) | wall s median (range) | wall ratio (range) "
-          "| gradient rows | steps mean / max | all within tol | max rel. delta |")
+    print(
+        f"\n### length {length}: {len(batch.target)} texts x {STEPS} steps = {len(batch.target) * STEPS} rows "
+        f"(tokens that are not padding: {batch.real_tokens}; targets {batch.target})\n"
+    )
+    print(
+        "| variant | vs | CPU s median (range) | CPU ratio (range) | wall s median (range) | wall ratio (range) "
+        "| gradient rows | steps mean / max | all within tol | max rel. delta |"
+    )
     print("|---|---|---:|---:|---:|---:|---:|---:|---|---:|")
     notes = []
     for name in times["cpu"]:
-        print(f"| {name} | {REFERENCE[name]} | {_clock_cells(times['cpu'], name)} | {_clock_cells(times['wall'], name)} "
-              f"| {_outcome_cells(outcomes.get(name))} |")
+        print(
+            f"| {name} | {REFERENCE[name]} | {_clock_cells(times['cpu'], name)} | {_clock_cells(times['wall'], name)} "
+            f"| {_outcome_cells(outcomes.get(name))} |"
+        )
         for clock in CLOCKS:
             if len(times[clock][name]) > 1 and spread(times[clock][name]) > SPREAD_WARNING:
                 notes.append(f"WARNING length {length}: {name} {clock} times spread {spread(times[clock][name]):.0%} of their median")
     ours, theirs = outcomes["limelight 50"].attributions, outcomes["captum 50"].attributions
-    print(f"\nlimelight 50 vs captum 50 attributions: max |difference| / max |captum| = "
-          f"{(ours - theirs).abs().max() / theirs.abs().max():.1e}")
+    print(
+        f"\nlimelight 50 vs captum 50 attributions: max |difference| / max |captum| = "
+        f"{(ours - theirs).abs().max() / theirs.abs().max():.1e}"
+    )
     print(_probe_line(probes, times["cpu"]))
     for clock in CLOCKS:
         fixed = paired_ratio(times[clock], "limelight 50", "floor")[0]
         auto = paired_ratio(times[clock], "limelight auto", "captum 50")[0]
-        notes.append(f"length {length} ({clock}): limelight 50 = {fixed:.3f} x floor (target <= 1.10: {verdict(fixed <= 1.10)}); "
-                     f"limelight auto = {auto:.3f} x captum 50 (target <= 0.60: {verdict(auto <= 0.60)}); "
-                     f"every auto example within tolerance: {verdict(outcomes['limelight auto'].within_tolerance)}")
+        notes.append(
+            f"length {length} ({clock}): limelight 50 = {fixed:.3f} x floor (target <= 1.10: {verdict(fixed <= 1.10)}); "
+            f"limelight auto = {auto:.3f} x captum 50 (target <= 0.60: {verdict(auto <= 0.60)}); "
+            f"every auto example within tolerance: {verdict(outcomes['limelight auto'].within_tolerance)}"
+        )
     return notes
 
 
@@ -317,8 +339,10 @@ def main() -> None:
     sentences = read_sentences(args.data)
     print(f"model: {described}")
     print(environment_line())
-    print(f"settings: batch {args.batch}, lengths {args.lengths}, warm-up rounds {args.warmup}, timed rounds {args.repeats}, "
-          f"tolerance {TOLERANCE}; ratios are medians over rounds of per-round ratios")
+    print(
+        f"settings: batch {args.batch}, lengths {args.lengths}, warm-up rounds {args.warmup}, timed rounds {args.repeats}, "
+        f"tolerance {TOLERANCE}; ratios are medians over rounds of per-round ratios"
+    )
     started = time.perf_counter()
     notes: list[str] = []
     for length in args.lengths:

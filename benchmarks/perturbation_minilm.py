@@ -47,7 +47,7 @@ TARGET_SPEEDUP = 5.0
 CAPTUM_BATCHED = 256  # perturbations_per_eval of the "captum ppe=256" variant
 FLOOR_ROWS = 256  # rows per forward of the floor
 EQUAL_TOLERANCE = 1e-4  # feature ablation: max |limelight - captum| / max |captum| counted as equal
-PROBED = ("check_perturbed_forward", "rows_for_memory")  # limelight.engine.perturbation.method names timed
+PROBED = ("check_perturbed_forward", "row_bytes", "rows_for_budget")  # limelight.engine.perturbation.method names timed
 VARIANTS = ("limelight", "captum default", f"captum ppe={CAPTUM_BATCHED}", "floor")
 
 Scores = dict[int, Tensor]  # sentence index -> float64 score per word
@@ -139,31 +139,62 @@ class Measured:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sentences", type=int, default=32, help="first N sentences of dev.tsv (default: 32)")
-    parser.add_argument("--batch", type=int, default=16,
-                        help="at most this many sentences per limelight call (default: 16, TextExplainer's batch_size)")
-    parser.add_argument("--max-padding", type=float, default=0.25,
-                        help="a limelight group ends before a sentence shorter than (1 - this) x its longest "
-                             "(default: 0.25, as TextExplainer)")
-    parser.add_argument("--methods", nargs="+", choices=["ablation", "shapley_sampling", "kernel_shap"],
-                        default=["ablation", "shapley_sampling", "kernel_shap"], help="methods to time (default: all three)")
-    parser.add_argument("--shapley-samples", type=int, default=4,
-                        help="permutations per sentence for ShapleyValueSampling, both libraries (default: 4; Captum's default is 25)")
-    parser.add_argument("--kernel-samples", type=int, default=50,
-                        help="KernelShap rows per sentence: Captum's n_samples, which counts all and no words; limelight "
-                             "gets n_samples = this - 2 (default: 50; Captum's default is 25)")
-    parser.add_argument("--exact-max", type=int, default=10,
-                        help="sentences with at most this many words get exact Shapley values as the reference (default: 10)")
-    parser.add_argument("--repeats", type=int, default=None,
-                        help="timed rounds over all sentences (default: 3 for FeatureAblation, 1 for the sampled methods, "
-                             "whose single round is already thousands of forwards)")
+    parser.add_argument(
+        "--batch", type=int, default=16, help="at most this many sentences per limelight call (default: 16, TextExplainer's batch_size)"
+    )
+    parser.add_argument(
+        "--max-padding",
+        type=float,
+        default=0.25,
+        help="a limelight group ends before a sentence shorter than (1 - this) x its longest (default: 0.25, as TextExplainer)",
+    )
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        choices=["ablation", "shapley_sampling", "kernel_shap"],
+        default=["ablation", "shapley_sampling", "kernel_shap"],
+        help="methods to time (default: all three)",
+    )
+    parser.add_argument(
+        "--shapley-samples",
+        type=int,
+        default=4,
+        help="permutations per sentence for ShapleyValueSampling, both libraries (default: 4; Captum's default is 25)",
+    )
+    parser.add_argument(
+        "--kernel-samples",
+        type=int,
+        default=50,
+        help="KernelShap rows per sentence: Captum's n_samples, which counts all and no words; limelight "
+        "gets n_samples = this - 2 (default: 50; Captum's default is 25)",
+    )
+    parser.add_argument(
+        "--exact-max",
+        type=int,
+        default=10,
+        help="sentences with at most this many words get exact Shapley values as the reference (default: 10)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help="timed rounds over all sentences (default: 3 for FeatureAblation, 1 for the sampled methods, "
+        "whose single round is already thousands of forwards)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="limelight's seed; Captum's torch.manual_seed is seed + sentence index")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch.set_num_threads (default: 1, so process CPU time measures the work done)")
-    parser.add_argument("--model", choices=["demo", "base"], default="demo",
-                        help="demo: limelight.demo.demo_model() (falls back to base); base: pretrained MiniLM encoder with a random 2-class head")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch.set_num_threads (default: 1, so process CPU time measures the work done)"
+    )
+    parser.add_argument(
+        "--model",
+        choices=["demo", "base"],
+        default="demo",
+        help="demo: limelight.demo.demo_model() (falls back to base); base: pretrained MiniLM encoder with a random 2-class head",
+    )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"SST-2 dev.tsv (default: {DEFAULT_DATA})")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run (~1 min): 8 sentences, 2 permutations, 20 coalitions, exact reference up to 6 words")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run (~1 min): 8 sentences, 2 permutations, 20 coalitions, exact reference up to 6 words"
+    )
     args = parser.parse_args()
     for name in ("sentences", "batch", "repeats", "threads", "shapley_samples", "exact_max"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
@@ -182,13 +213,24 @@ def methods(args: argparse.Namespace) -> list[Method]:
     n, m, repeats = args.shapley_samples, args.kernel_samples, args.repeats
     known = {
         # Captum: one forward with all words, then one per removed word
-        "ablation": Method("FeatureAblation", FeatureAblation, "FeatureAblation", {}, {}, lambda f: f + 1, sampled=False, rounds=repeats or 3),
+        "ablation": Method(
+            "FeatureAblation", FeatureAblation, "FeatureAblation", {}, {}, lambda f: f + 1, sampled=False, rounds=repeats or 3
+        ),
         # Captum: one forward with no words, then one per word added along each permutation
-        "shapley_sampling": Method("ShapleyValueSampling", ShapleyValueSampling, "ShapleyValueSampling",
-                                   {"n_samples": n}, {"n_samples": n}, lambda f: 1 + n * f, sampled=True, rounds=repeats or 1),
+        "shapley_sampling": Method(
+            "ShapleyValueSampling",
+            ShapleyValueSampling,
+            "ShapleyValueSampling",
+            {"n_samples": n},
+            {"n_samples": n},
+            lambda f: 1 + n * f,
+            sampled=True,
+            rounds=repeats or 1,
+        ),
         # Captum's n_samples counts the all-words and no-words inputs, limelight's only the coalitions between
-        "kernel_shap": Method("KernelShap", KernelShap, "KernelShap", {"n_samples": m - 2}, {"n_samples": m}, lambda f: m, sampled=True,
-                              rounds=repeats or 1),
+        "kernel_shap": Method(
+            "KernelShap", KernelShap, "KernelShap", {"n_samples": m - 2}, {"n_samples": m}, lambda f: m, sampled=True, rounds=repeats or 1
+        ),
     }
     return [known[name] for name in args.methods]
 
@@ -230,12 +272,25 @@ def pad_group(sentences: list[Sentence], members: list[int], pad_id: int) -> Gro
     return Group(members, ids, mask, words, [sentences[i].target for i in members])
 
 
+_BUILT: dict[tuple[str, int], Any] = {}
+
+
 def limelight_run(method: Method, forward: Counter, group: Group, pad_id: int, seed: int) -> Scores:
-    """limelight's method on one padded group, with its defaults; word scores per sentence."""
+    """limelight's method on one padded group, with its defaults; word scores per sentence.
+
+    The method is built once per forward and reused, as a user explaining many texts would (and
+    as the Captum explainer is), so its probes run on its first call only.
+    """
     options = {**method.limelight_options, "seed": seed} if method.sampled else method.limelight_options
-    result = method.limelight(forward).attribute(
-        group.ids, pad_id, group.target, feature_mask=group.words, additional_forward_args=(group.mask,),
-        show_progress=False, **options,
+    built = _BUILT.setdefault((method.name, id(forward)), method.limelight(forward))
+    result = built.attribute(
+        group.ids,
+        pad_id,
+        group.target,
+        feature_mask=group.words,
+        additional_forward_args=(group.mask,),
+        show_progress=False,
+        **options,
     )
     scores, counts = result.extras.feature_scores, result.extras.n_features
     return {i: scores[row, : int(counts[row])] for row, i in enumerate(group.members)}
@@ -249,9 +304,13 @@ def captum_run(method: Method, forward: Counter, sentences: list[Sentence], grou
         sentence = sentences[i]
         torch.manual_seed(seed + i)
         attributions = explainer.attribute(
-            sentence.ids, baselines=sentence.captum_baseline(pad_id), target=sentence.target,
-            additional_forward_args=(torch.ones_like(sentence.ids),), feature_mask=sentence.captum_mask(),
-            perturbations_per_eval=ppe, **method.captum_options,
+            sentence.ids,
+            baselines=sentence.captum_baseline(pad_id),
+            target=sentence.target,
+            additional_forward_args=(torch.ones_like(sentence.ids),),
+            feature_mask=sentence.captum_mask(),
+            perturbations_per_eval=ppe,
+            **method.captum_options,
         )
         scores[i] = attributions[0, sentence.first_tokens].double()
     return scores
@@ -280,9 +339,10 @@ def recording_probes(measured: Measured) -> Iterator[None]:
             start = time.process_time()
             value = originals[name](*args)
             measured.probes.setdefault(name, []).append(time.process_time() - start)
-            if name == "rows_for_memory":
+            if name == "rows_for_budget":
                 measured.chunk_rows.add(value)
             return value
+
         return wrapper
 
     for name in names:
@@ -294,8 +354,9 @@ def recording_probes(measured: Measured) -> Iterator[None]:
             setattr(engine_method, name, original)
 
 
-def benchmark_method(method: Method, model: nn.Module, sentences: list[Sentence], groups: list[Group], pad_id: int,
-                     args: argparse.Namespace) -> Measured:
+def benchmark_method(
+    method: Method, model: nn.Module, sentences: list[Sentence], groups: list[Group], pad_id: int, args: argparse.Namespace
+) -> Measured:
     """Warm up on one sentence, then time every variant on every group, group by group, each round."""
     forwards = {name: Counter(model) for name in VARIANTS}
 
@@ -350,8 +411,13 @@ def exact_shapley(model: nn.Module, sentences: list[Sentence], pad_id: int, limi
     for i, sentence in enumerate(sentences):
         if sentence.n_words <= limit:
             result = ShapleyValues(forward).attribute(
-                sentence.ids, pad_id, sentence.target, feature_mask=sentence.words.unsqueeze(0),
-                additional_forward_args=(torch.ones_like(sentence.ids),), max_features=limit, show_progress=False,
+                sentence.ids,
+                pad_id,
+                sentence.target,
+                feature_mask=sentence.words.unsqueeze(0),
+                additional_forward_args=(torch.ones_like(sentence.ids),),
+                max_features=limit,
+                show_progress=False,
             )
             reference[i] = result.extras.feature_scores[0]
     return reference
@@ -371,18 +437,28 @@ def accuracy_lines(method: Method, measured: Measured, reference: Scores, change
     if not method.sampled:
         gap = max(float((ours[i] - theirs[i]).abs().max()) for i in theirs)
         scale = max(float(theirs[i].abs().max()) for i in theirs)
-        lines.append(f"limelight vs captum default, all {len(theirs)} sentences: max |difference| = {gap:.1e}, "
-                     f"max |captum| = {scale:.2f}, relative {gap / scale:.1e}: equal results {verdict(gap <= EQUAL_TOLERANCE * scale)}")
+        lines.append(
+            f"limelight vs captum default, all {len(theirs)} sentences: max |difference| = {gap:.1e}, "
+            f"max |captum| = {scale:.2f}, relative {gap / scale:.1e}: equal results {verdict(gap <= EQUAL_TOLERANCE * scale)}"
+        )
         return lines
     for name, scores in (("limelight", ours), ("captum default", theirs)):
         efficiency = max(abs(float(scores[i].sum()) - float(change[i])) / abs(float(change[i])) for i in scores)
         errors = [relative_error(scores[i], reference[i]) for i in reference]
-        against = (f"error vs exact Shapley |phi - exact| / |exact| over the {len(errors)} sentences of <= the word limit: "
-                   f"mean {statistics.mean(errors):.3f}, max {max(errors):.3f}") if errors else "no sentence short enough for the exact reference"
+        against = (
+            (
+                f"error vs exact Shapley |phi - exact| / |exact| over the {len(errors)} sentences of <= the word limit: "
+                f"mean {statistics.mean(errors):.3f}, max {max(errors):.3f}"
+            )
+            if errors
+            else "no sentence short enough for the exact reference"
+        )
         lines.append(f"{name}: {against}; max |sum(phi) - (f(x) - f(b))| / |f(x) - f(b)| = {efficiency:.1e}")
     distance = statistics.median(relative_error(ours[i], theirs[i]) for i in theirs)
-    lines.append(f"limelight vs captum default, all {len(theirs)} sentences: median |phi_limelight - phi_captum| / |phi_captum| = {distance:.3f} "
-                 "(sampling noise of both; not expected to be 0)")
+    lines.append(
+        f"limelight vs captum default, all {len(theirs)} sentences: median |phi_limelight - phi_captum| / |phi_captum| = {distance:.3f} "
+        "(sampling noise of both; not expected to be 0)"
+    )
     return lines
 
 
@@ -390,10 +466,14 @@ def report_method(method: Method, measured: Measured, sentences: list[Sentence],
     """Print one method's table and agreement; return its verdict lines."""
     sampling = {"limelight": method.limelight_options, "captum": method.captum_options}
     settings = "; ".join(f"{library} {_listed(options)}" for library, options in sampling.items() if options) or "no sampling"
-    print(f"\n### {method.name} ({settings}; {len(sentences)} sentences, {sum(s.n_words for s in sentences)} words; "
-          f"{method.rounds} timed round(s))\n")
-    print("| variant | forward rows | token positions | CPU s median (range) | limelight speed-up, CPU (range) "
-          "| wall s median (range) | limelight speed-up, wall (range) |")
+    print(
+        f"\n### {method.name} ({settings}; {len(sentences)} sentences, {sum(s.n_words for s in sentences)} words; "
+        f"{method.rounds} timed round(s))\n"
+    )
+    print(
+        "| variant | forward rows | token positions | CPU s median (range) | limelight speed-up, CPU (range) "
+        "| wall s median (range) | limelight speed-up, wall (range) |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name in VARIANTS:
         cells = []
@@ -406,17 +486,21 @@ def report_method(method: Method, measured: Measured, sentences: list[Sentence],
     for line in accuracy_lines(method, measured, reference, change):
         print(line)
     limelight_cpu = statistics.median(measured.times["cpu"]["limelight"])
-    probes = ", ".join(f"{name} {sum(seconds) / len(measured.times['cpu']['limelight']):.2f} s "
-                       f"({sum(seconds) / len(measured.times['cpu']['limelight']) / limelight_cpu:.1%})"
-                       for name, seconds in measured.probes.items())
+    probes = ", ".join(
+        f"{name} {sum(seconds) / len(measured.times['cpu']['limelight']):.2f} s "
+        f"({sum(seconds) / len(measured.times['cpu']['limelight']) / limelight_cpu:.1%})"
+        for name, seconds in measured.probes.items()
+    )
     print(f"limelight probes, CPU s per round (share of limelight's time): {probes}; rows per chunk chosen: {sorted(measured.chunk_rows)}")
     notes = []
     for clock in CLOCKS:
         speedup = paired_ratio(measured.times[clock], "captum default", "limelight")[0]
         ceiling = paired_ratio(measured.times[clock], "captum default", "floor")[0]
-        notes.append(f"{method.name} ({clock}): limelight is {speedup:.2f}x faster than captum default "
-                     f"(target >= {TARGET_SPEEDUP:.0f}x: {verdict(speedup >= TARGET_SPEEDUP)}); "
-                     f"captum default / floor = {ceiling:.2f}x")
+        notes.append(
+            f"{method.name} ({clock}): limelight is {speedup:.2f}x faster than captum default "
+            f"(target >= {TARGET_SPEEDUP:.0f}x: {verdict(speedup >= TARGET_SPEEDUP)}); "
+            f"captum default / floor = {ceiling:.2f}x"
+        )
     return notes
 
 
@@ -434,10 +518,12 @@ def main() -> None:
     groups = make_groups(sentences, args.batch, args.max_padding, pad_id)
     print(f"model: {described}")
     print(environment_line())
-    print(f"settings: {len(sentences)} sentences ({sum(s.ids.shape[1] for s in sentences)} tokens, {sum(s.n_words for s in sentences)} words), "
-          f"limelight groups of <= {args.batch} sorted by length with <= {args.max_padding:.0%} padding "
-          f"(sizes {[len(g.members) for g in groups]}, widths {[g.ids.shape[1] for g in groups]}), "
-          f"seed {args.seed}; speed-ups are medians over rounds of per-round ratios of totals")
+    print(
+        f"settings: {len(sentences)} sentences ({sum(s.ids.shape[1] for s in sentences)} tokens, {sum(s.n_words for s in sentences)} words), "
+        f"limelight groups of <= {args.batch} sorted by length with <= {args.max_padding:.0%} padding "
+        f"(sizes {[len(g.members) for g in groups]}, widths {[g.ids.shape[1] for g in groups]}), "
+        f"seed {args.seed}; speed-ups are medians over rounds of per-round ratios of totals"
+    )
     started = time.perf_counter()
     change = endpoints(model, sentences, pad_id)
     chosen = methods(args)

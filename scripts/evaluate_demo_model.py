@@ -33,8 +33,7 @@ def main() -> None:
     sentences, labels = read_sst2(args.data_dir / "sst2" / "dev.tsv")
     model, tokenizer = demo_model()
     score = accuracy(model, tokenizer, sentences, labels, args.batch_size)
-    print(f"SST-2 dev accuracy of limelight.demo_model(): {score:.4f} "
-          f"({round(score * len(labels))}/{len(labels)} rows)")
+    print(f"SST-2 dev accuracy of limelight.demo_model(): {score:.4f} ({round(score * len(labels))}/{len(labels)} rows)")
 
 
 if __name__ == "__main__":

@@ -60,8 +60,16 @@ RESULTS = REPO_ROOT / "docs" / "evaluation" / "results.json"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 CANDIDATE_METHODS = (
-    "integrated_gradients", "input_x_gradient", "saliency", "smoothgrad",
-    "feature_ablation", "occlusion", "shapley", "shapley_sampling", "kernel_shap", "lime",
+    "integrated_gradients",
+    "input_x_gradient",
+    "saliency",
+    "smoothgrad",
+    "feature_ablation",
+    "occlusion",
+    "shapley",
+    "shapley_sampling",
+    "kernel_shap",
+    "lime",
 )
 """Every method the issue names; those TextExplainer does not (yet) accept are reported as skipped."""
 
@@ -116,12 +124,20 @@ def captum_bert_tutorial(tokenizer: Any, n_steps: int = 50) -> Any:
             scores = attributions.sum(-1).squeeze(0).double()
             scores = (scores / torch.norm(scores)).detach()
             probabilities = torch.softmax(logits, -1)
-            out.append(Explanation(
-                text=text, word_spans=word_spans(encoding, scores), token_spans=token_spans(encoding, scores),
-                predicted_label=labels[int(logits.argmax())], probabilities={n: float(p) for n, p in zip(labels, probabilities)},
-                target_label=labels[index], quantity="probability", method=CAPTUM_ROW,
-                method_settings={"n_steps": n_steps, "normalised": "l2"}, baseline="pad",
-            ))
+            out.append(
+                Explanation(
+                    text=text,
+                    word_spans=word_spans(encoding, scores),
+                    token_spans=token_spans(encoding, scores),
+                    predicted_label=labels[int(logits.argmax())],
+                    probabilities={n: float(p) for n, p in zip(labels, probabilities)},
+                    target_label=labels[index],
+                    quantity="probability",
+                    method=CAPTUM_ROW,
+                    method_settings={"n_steps": n_steps, "normalised": "l2"},
+                    baseline="pad",
+                )
+            )
         return out
 
     return explain
@@ -152,7 +168,11 @@ def data_randomisation_table(
     for name, method in methods.items():
         explainer = MethodExplainer(tokenizer, method) if isinstance(method, str) else method
         result = data_randomisation(tokenizer, train_texts, train_labels, texts, explainer, seed=seed)
-        table[name] = {"rho": estimate(result.spearman, indices), "true": result.train_accuracy_true, "shuffled": result.train_accuracy_shuffled}
+        table[name] = {
+            "rho": estimate(result.spearman, indices),
+            "true": result.train_accuracy_true,
+            "shuffled": result.train_accuracy_shuffled,
+        }
     return table
 
 
@@ -226,8 +246,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--sampling-n", type=int, default=40, help=f"sentences for the sampling methods {SAMPLING}")
-    parser.add_argument("--metrics", nargs="+", default=["default", "randomisation"],
-                        help="'default' (forward-only metrics and plausibility), 'all', or metric names; 'default' may be combined with names")
+    parser.add_argument(
+        "--metrics",
+        nargs="+",
+        default=["default", "randomisation"],
+        help="'default' (forward-only metrics and plausibility), 'all', or metric names; 'default' may be combined with names",
+    )
     parser.add_argument("--n-train", type=int, default=400, help="SST-2 train sentences for the data-randomisation models")
     parser.add_argument("--n-data", type=int, default=100, help="sentences explained in the data-randomisation check")
     parser.add_argument("--no-write", action="store_true", help="print the results instead of writing docs/evaluation.md")
@@ -252,23 +276,35 @@ def main() -> None:
         title = f"Sampling methods, on the first {sampling_n} of those sentences (with {REFERENCE} as the common reference)"
         runs.append((title, run(model, tokenizer, sampling, rationales[:sampling_n], metrics, args.seed)))
     everything = {**cheap, **{m: e for m, e in sampling.items() if m not in cheap}}
-    data = data_randomisation_table(tokenizer, everything, args.data_dir, [r.text for r in rationales[: args.n_data]], args.n_train, args.seed)
+    data = data_randomisation_table(
+        tokenizer, everything, args.data_dir, [r.text for r in rationales[: args.n_data]], args.n_train, args.seed
+    )
     first = runs[0][1][0].results[REFERENCE].explanations
     context = {
         "command": "HF_HUB_OFFLINE=1 python scripts/evaluate_methods.py " + " ".join(sys.argv[1:]),
-        "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores shared",
-        "torch": torch.__version__, "threads": args.threads, "seconds": time.perf_counter() - started,
-        "n": len(rationales), "seed": args.seed, "n_train": args.n_train, "n_data": min(args.n_data, len(rationales)),
-        "pool": len(pool), "skipped": skipped,
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores shared",
+        "torch": torch.__version__,
+        "threads": args.threads,
+        "seconds": time.perf_counter() - started,
+        "n": len(rationales),
+        "seed": args.seed,
+        "n_train": args.n_train,
+        "n_data": min(args.n_data, len(rationales)),
+        "pool": len(pool),
+        "skipped": skipped,
         "accuracy": float(np.mean([e.predicted_label == r.label for e, r in zip(first, rationales)])),
         "with_rationale": sum(bool(r.spans) for r in rationales),
     }
     section = results_markdown([(title, c, p) for title, (c, p) in runs], data, context)
     record = {
-        "context": context, "chosen": chosen,
+        "context": context,
+        "chosen": chosen,
         "runs": [
             {
-                "title": title, "recommendation": comparison.recommendation, "table": comparison.to_dataframe().to_dict(orient="records"),
+                "title": title,
+                "recommendation": comparison.recommendation,
+                "table": comparison.to_dataframe().to_dict(orient="records"),
                 "eraser_probability": {m: {k: vars(v) for k, v in row.items()} for m, row in probability.items()},
             }
             for title, (comparison, probability) in runs
@@ -301,8 +337,17 @@ def metric_names(requested: list[str]) -> Any:
 def run(model: Any, tokenizer: Any, methods: dict[str, Any], rationales: list[Any], metrics: Any, seed: int) -> tuple[Any, dict[str, Any]]:
     """``compare`` on the rationales' texts for their gold labels (metrics in logits), and ERASER's probability AOPCs."""
     comparison = compare(
-        model, tokenizer, None, methods, metrics=metrics, rationales=rationales, target=[r.label for r in rationales],
-        metric_quantity="logit", n_bootstrap=1000, seed=seed, show_progress=True,
+        model,
+        tokenizer,
+        None,
+        methods,
+        metrics=metrics,
+        rationales=rationales,
+        target=[r.label for r in rationales],
+        metric_quantity="logit",
+        n_bootstrap=1000,
+        seed=seed,
+        show_progress=True,
     )
     return comparison, eraser_probability_table(model, tokenizer, comparison, resample_indices(len(rationales), 1000, seed))
 

@@ -236,19 +236,24 @@ def minimal_pair(model: Any, tokenizer: Any, results: Results) -> tuple[Explanat
         n[f"{key}.positive.score"] = explanation.words[at][1]
         results.claim(f"{explanation.words[at][0]!r} has the largest |score| for target positive", top_word(explanation) == at)
     results.claim("the two sentences get different predicted labels", own[0].predicted_label != own[1].predicted_label)
-    results.claim("for target positive, the differing words' scores have opposite signs",
-                  positive[0].words[at][1] * positive[1].words[at][1] < 0)
-    results.claim("with its own label, each differing word pushes its own prediction up",
-                  own[0].words[at][1] > 0 and own[1].words[at][1] > 0)
+    results.claim(
+        "for target positive, the differing words' scores have opposite signs", positive[0].words[at][1] * positive[1].words[at][1] < 0
+    )
+    results.claim(
+        "with its own label, each differing word pushes its own prediction up", own[0].words[at][1] > 0 and own[1].words[at][1] > 0
+    )
     n["pair.context_max"] = max(abs(s) for e in (*own, *positive) for i, (_, s) in enumerate(e.words) if i != at)
-    results.claim("the shared words score less than half the smaller differing word",
-                  n["pair.context_max"] < 0.5 * min(abs(e.words[at][1]) for e in (*own, *positive)))
-    columns = [(f'"{own[0].words[at][0]}" → {own[0].target_label}', own[0]),
-               (f'"{own[1].words[at][0]}" → {own[1].target_label}', own[1]),
-               (f'"{positive[1].words[at][0]}" → {positive[1].target_label}', positive[1])]
+    results.claim(
+        "the shared words score less than half the smaller differing word",
+        n["pair.context_max"] < 0.5 * min(abs(e.words[at][1]) for e in (*own, *positive)),
+    )
+    columns = [
+        (f'"{own[0].words[at][0]}" → {own[0].target_label}', own[0]),
+        (f'"{own[1].words[at][0]}" → {own[1].target_label}', own[1]),
+        (f'"{positive[1].words[at][0]}" → {positive[1].target_label}', positive[1]),
+    ]
     results.snippets["pair_table"] = word_table(columns)
-    results.claim("the first sentence's own label is positive (so its column equals target='positive')",
-                  own[0].target_label == "positive")
+    results.claim("the first sentence's own label is positive (so its column equals target='positive')", own[0].target_label == "positive")
     return positive, at
 
 
@@ -275,8 +280,10 @@ def convergence(model: Any, tokenizer: Any, positive: Explanations, results: Res
         n[f"fixed.{steps}.abs_delta"] = abs(run.delta or 0.0)
     first_ok = next((s for s, r in zip(FIXED_STEPS, runs) if r.converged), None)
     n["fixed.first_converged"] = first_ok
-    results.claim(f"n_steps={FEW_STEPS} is not converged and the largest fixed n_steps is",
-                  not runs[FIXED_STEPS.index(FEW_STEPS)].converged and runs[-1].converged)
+    results.claim(
+        f"n_steps={FEW_STEPS} is not converged and the largest fixed n_steps is",
+        not runs[FIXED_STEPS.index(FEW_STEPS)].converged and runs[-1].converged,
+    )
     figure = plot_convergence(
         FIXED_STEPS,
         [run.delta or 0.0 for run in runs],
@@ -322,13 +329,16 @@ def probabilities(model: Any, tokenizer: Any, positive: Explanations, at: int, r
     logit_ratio = abs(positive[1].words[at][1] / positive[0].words[at][1])
     prob_ratio = abs(prob[1].words[at][1] / prob[0].words[at][1])
     n["prob.logit_ratio"], n["prob.prob_ratio"] = logit_ratio, prob_ratio
-    results.claim("in probability units the positive word's score shrinks relative to the negative word's",
-                  prob_ratio > logit_ratio)
+    results.claim("in probability units the positive word's score shrinks relative to the negative word's", prob_ratio > logit_ratio)
     results.claim("the baseline already leans positive in probability (p > 0.5)", (prob[0].baseline_value or 0.0) > 0.5)
     results.claim("the first sentence is confidently positive (p > 0.98)", (prob[0].input_value or 0.0) > 0.98)
     results.claim("probability explanations converged", all(e.converged for e in prob))
-    columns = [(f'"{positive[0].words[at][0]}", logit', positive[0]), (f'"{prob[0].words[at][0]}", probability', prob[0]),
-               (f'"{positive[1].words[at][0]}", logit', positive[1]), (f'"{prob[1].words[at][0]}", probability', prob[1])]
+    columns = [
+        (f'"{positive[0].words[at][0]}", logit', positive[0]),
+        (f'"{prob[0].words[at][0]}", probability', prob[0]),
+        (f'"{positive[1].words[at][0]}", logit', positive[1]),
+        (f'"{prob[1].words[at][0]}", probability', prob[1]),
+    ]
     results.snippets["probability_table"] = word_table(columns)
 
 
@@ -345,14 +355,24 @@ def batch_independence(model: Any, tokenizer: Any, positive: Explanations, resul
         for size in INTERNAL_BATCH_SIZES
     ]
     lines = ["| how the pair was run | max \\|score difference\\| | steps | delta |", "|---|---:|---:|---:|"]
-    lines.append("| together (reference) | — | " + ", ".join(str(e.n_steps) for e in positive)
-                 + " | " + ", ".join(f"{e.delta:+.4f}" for e in positive) + " |")
+    lines.append(
+        "| together (reference) | — | "
+        + ", ".join(str(e.n_steps) for e in positive)
+        + " | "
+        + ", ".join(f"{e.delta:+.4f}" for e in positive)
+        + " |"
+    )
     worst = 0.0
     for name, run in variants:
         difference = max_difference(positive, run)
         worst = max(worst, difference)
-        lines.append(f"| {name} | {difference:.2g} | " + ", ".join(str(e.n_steps) for e in run)
-                     + " | " + ", ".join(f"{e.delta:+.4f}" for e in run) + " |")
+        lines.append(
+            f"| {name} | {difference:.2g} | "
+            + ", ".join(str(e.n_steps) for e in run)
+            + " | "
+            + ", ".join(f"{e.delta:+.4f}" for e in run)
+            + " |"
+        )
     results.snippets["batch_table"] = "\n".join(lines)
     results.numbers["batch.max_difference"] = worst
     results.numbers["batch.smallest_score"] = min(abs(s) for e in positive for _, s in e.words)
@@ -396,11 +416,26 @@ def colours(positive: Explanations, at: int, results: Results) -> None:
     save_image(OUT / "pair_per_text.png", positive, scale="per_text")
 
     command = ["explain", "--target", "positive", *PAIR]
-    environment = {**os.environ, "COLUMNS": str(TERMINAL_WIDTH), "HF_HUB_OFFLINE": "1", "TERM": "dumb"}
+    # FORCE_COLOR: the terminal view although stdout is a pipe (piped, the command prints word<TAB>score lines);
+    # NO_COLOR keeps only bold and underline, whose escapes are dropped below.
+    environment = {
+        **os.environ,
+        "COLUMNS": str(TERMINAL_WIDTH),
+        "HF_HUB_OFFLINE": "1",
+        "TERM": "xterm",
+        "FORCE_COLOR": "1",
+        "NO_COLOR": "1",
+    }
     shown = "limelight " + " ".join(f'"{a}"' if " " in a else a for a in command)
-    output = strip_lines(subprocess.run(
-        [sys.executable, "-m", "limelight.cli", *command], capture_output=True, text=True, env=environment, check=True
-    ).stdout)
+    output = strip_lines(
+        re.sub(
+            r"\x1b\[[0-9;]*m",
+            "",
+            subprocess.run(
+                [sys.executable, "-m", "limelight.cli", *command], capture_output=True, text=True, env=environment, check=True
+            ).stdout,
+        )
+    )
     results.snippets["cli"] = fenced(f"$ {shown}\n{output}", "console")
     results.claim("the CLI prints what the library's terminal view shows", output == terminal_text(positive))
 
@@ -411,10 +446,14 @@ def next_steps(model: Any, tokenizer: Any, at: int, results: Results) -> None:
     runs = explainer.compare_baselines(PAIR[0], BASELINES, target="positive")
     scores = [run.words[at][1] for run in runs]
     results.numbers.update({"baselines.min": min(scores), "baselines.max": max(scores)})
-    lines = ["| baseline | f(baseline) | f(input) − f(baseline) | score of " + f'"{runs[0].words[at][0]}"' + " | delta | steps |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| baseline | f(baseline) | f(input) − f(baseline) | score of " + f'"{runs[0].words[at][0]}"' + " | delta | steps |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for name, run in zip(BASELINES, runs):
-        lines.append(f"| `{name}` | {run.baseline_value:+.3f} | {change(run):+.3f} | {run.words[at][1]:+.3f} | {run.delta:+.4f} | {run.n_steps} |")
+        lines.append(
+            f"| `{name}` | {run.baseline_value:+.3f} | {change(run):+.3f} | {run.words[at][1]:+.3f} | {run.delta:+.4f} | {run.n_steps} |"
+        )
     results.snippets["baselines_table"] = "\n".join(lines)
     results.claim(f"{runs[0].words[at][0]!r} is the top word under every baseline", all(top_word(r) == at for r in runs))
 

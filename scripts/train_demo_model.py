@@ -42,8 +42,17 @@ import transformers  # noqa: E402
 from safetensors.torch import save_file  # noqa: E402
 
 from limelight.demo.model import (  # noqa: E402
-    BASE_CHECKPOINT, BASE_PACKAGE, DEMO_LABELS, MANIFEST_PATH, WEIGHTS_DIR, base_model_dir, build_classifier,
-    demo_model, file_sha256, label_config, load_tokenizer,
+    BASE_CHECKPOINT,
+    BASE_PACKAGE,
+    DEMO_LABELS,
+    MANIFEST_PATH,
+    WEIGHTS_DIR,
+    base_model_dir,
+    build_classifier,
+    demo_model,
+    file_sha256,
+    label_config,
+    load_tokenizer,
 )
 from limelight.demo.sst2 import accuracy, read_sst2  # noqa: E402
 
@@ -107,8 +116,8 @@ def length_bucketed_batches(lengths: Sequence[int], batch_size: int, rng: random
     pool_size = batch_size * 100
     batches = []
     for start in range(0, len(order), pool_size):
-        pool = sorted(order[start:start + pool_size], key=lengths.__getitem__)
-        batches.extend(pool[offset:offset + batch_size] for offset in range(0, len(pool), batch_size))
+        pool = sorted(order[start : start + pool_size], key=lengths.__getitem__)
+        batches.extend(pool[offset : offset + batch_size] for offset in range(0, len(pool), batch_size))
     rng.shuffle(batches)
     return batches
 
@@ -126,15 +135,18 @@ def pad_batch(token_ids: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Te
 
 def warmup_then_linear_decay(warmup_steps: int, total_steps: int) -> Callable[[int], float]:
     """Learning-rate factor per step: linear rise to 1 over the warmup, then linear fall to 0."""
+
     def factor(step: int) -> float:
         if step < warmup_steps:
             return (step + 1) / warmup_steps
         return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
+
     return factor
 
 
-def train(model: transformers.BertForSequenceClassification, token_ids: list[list[int]], labels: list[int],
-          args: argparse.Namespace, pad_id: int) -> None:
+def train(
+    model: transformers.BertForSequenceClassification, token_ids: list[list[int]], labels: list[int], args: argparse.Namespace, pad_id: int
+) -> None:
     parameters = [p for p in model.parameters() if p.requires_grad]
     decay = [p for p in parameters if p.ndim > 1]
     no_decay = [p for p in parameters if p.ndim <= 1]
@@ -146,18 +158,14 @@ def train(model: transformers.BertForSequenceClassification, token_ids: list[lis
     lengths = [len(ids) for ids in token_ids]
     steps_per_epoch = -(-len(token_ids) // args.batch_size)
     total_steps = steps_per_epoch * args.epochs
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, warmup_then_linear_decay(int(args.warmup_fraction * total_steps), total_steps)
-    )
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_then_linear_decay(int(args.warmup_fraction * total_steps), total_steps))
     targets = torch.tensor(labels)
     set_training_mode(model, args.top_layers)
     step, started, recent_losses = 0, time.perf_counter(), []
     for epoch in range(args.epochs):
         for batch in length_bucketed_batches(lengths, args.batch_size, rng):
             input_ids, mask = pad_batch([token_ids[index] for index in batch], pad_id)
-            loss = torch.nn.functional.cross_entropy(
-                model(input_ids=input_ids, attention_mask=mask).logits, targets[batch]
-            )
+            loss = torch.nn.functional.cross_entropy(model(input_ids=input_ids, attention_mask=mask).logits, targets[batch])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(parameters, 1.0)
@@ -167,8 +175,11 @@ def train(model: transformers.BertForSequenceClassification, token_ids: list[lis
             recent_losses.append(loss.item())
             if step % 200 == 0 or step == total_steps:
                 elapsed = time.perf_counter() - started
-                print(f"epoch {epoch + 1} step {step}/{total_steps} loss {sum(recent_losses) / len(recent_losses):.4f} "
-                      f"elapsed {elapsed:.0f}s eta {elapsed / step * (total_steps - step):.0f}s", flush=True)
+                print(
+                    f"epoch {epoch + 1} step {step}/{total_steps} loss {sum(recent_losses) / len(recent_losses):.4f} "
+                    f"elapsed {elapsed:.0f}s eta {elapsed / step * (total_steps - step):.0f}s",
+                    flush=True,
+                )
                 recent_losses = []
     model.eval()
 
@@ -200,8 +211,11 @@ def main() -> None:
     model = build_classifier(base_dir, DEMO_LABELS)
     names = freeze_all_but(model, trainable_prefixes(model.config.num_hidden_layers, args.top_layers))
     token_ids = tokenizer(train_sentences, truncation=True, max_length=args.max_length)["input_ids"]
-    print(f"{len(train_sentences)} training rows, {sum(map(len, token_ids))} tokens, "
-          f"{sum(model.get_parameter(n).numel() for n in names)} trainable parameters", flush=True)
+    print(
+        f"{len(train_sentences)} training rows, {sum(map(len, token_ids))} tokens, "
+        f"{sum(model.get_parameter(n).numel() for n in names)} trainable parameters",
+        flush=True,
+    )
 
     train(model, token_ids, train_labels, args, tokenizer.pad_token_id)
     train_seconds = time.perf_counter() - started
@@ -211,7 +225,7 @@ def main() -> None:
     weights_path = save_weights(model, names)
     record = {
         "description": "Fine-tuned parameters of limelight's demo SST-2 sentiment classifier; "
-                       "all other parameters come from the base checkpoint below.",
+        "all other parameters come from the base checkpoint below.",
         "weights_file": WEIGHTS_FILE,
         "dtype": "float16",
         "parameters": names,
@@ -253,12 +267,13 @@ def main() -> None:
     }
     write_manifest(record)
     shipped_model, shipped_tokenizer = demo_model()
-    record["evaluation"]["dev_accuracy_fp16"] = round(
-        accuracy(shipped_model, shipped_tokenizer, dev_sentences, dev_labels), 4
-    )
+    record["evaluation"]["dev_accuracy_fp16"] = round(accuracy(shipped_model, shipped_tokenizer, dev_sentences, dev_labels), 4)
     write_manifest(record)
-    print(f"wrote {weights_path} ({weights_path.stat().st_size / 1e6:.1f} MB) and {MANIFEST_PATH.name}; "
-          f"SST-2 dev accuracy as shipped (fp16): {record['evaluation']['dev_accuracy_fp16']:.4f}", flush=True)
+    print(
+        f"wrote {weights_path} ({weights_path.stat().st_size / 1e6:.1f} MB) and {MANIFEST_PATH.name}; "
+        f"SST-2 dev accuracy as shipped (fp16): {record['evaluation']['dev_accuracy_fp16']:.4f}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ perturbations: :class:`FeatureAblation`, :class:`Occlusion`, :class:`ShapleyValu
 Text front end (Hugging Face classifiers): :func:`explain`, :class:`TextExplainer`,
 :func:`demo_model`. Vision front end (image classifiers): :func:`limelight.vision.explain_image`,
 :class:`ImageExplainer`, :func:`demo_image_model`; propagation and layer methods :class:`GuidedBackprop`,
-:class:`Deconvolution`, :class:`LayerGradCam`, :class:`GuidedGradCam`. Evaluation (which explanation to trust): :func:`compare` -> :class:`Comparison`;
+:class:`Deconvolution`, :class:`LayerGradCam`, :class:`GuidedGradCam`. Evaluation (which explanation to trust): :func:`compare` (texts) and :func:`compare_images` -> :class:`Comparison`;
 metrics, rationale loaders and sanity checks in :mod:`limelight.evaluation`.
 """
 
@@ -37,7 +37,7 @@ from .engine import (
     ShapleyValues,
     ShapleyValueSampling,
 )
-from .evaluation import Comparison, compare
+from .evaluation import Comparison, compare, compare_images
 from .text.explainer import TextExplainer, explain
 from .text.explanation import Explanation, Explanations
 from .vision import ImageExplainer, ImageExplanation, ImageExplanations, explain_image
@@ -87,6 +87,7 @@ __all__ = [
     "ShapleyValues",
     "TextExplainer",
     "compare",
+    "compare_images",
     "demo_model",
     "demo_image_model",
     "explain",

@@ -66,3 +66,7 @@ class ContrastWarning(UserWarning):
 
 class TrainingModeWarning(UserWarning):
     """The model was in training mode; limelight attributed in eval mode and restored the mode."""
+
+
+class TokenizerWarning(UserWarning):
+    """Most of a text's words are the tokenizer's unknown token: the model cannot read it (wrong tokenizer or language)."""

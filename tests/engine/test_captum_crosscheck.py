@@ -13,8 +13,14 @@ from limelight import InputXGradient, LayerIntegratedGradients, Saliency  # noqa
 def bert():
     torch.manual_seed(0)
     config = transformers.BertConfig(
-        vocab_size=50, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
-        max_position_embeddings=32, num_labels=3, pad_token_id=3,
+        vocab_size=50,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        max_position_embeddings=32,
+        num_labels=3,
+        pad_token_id=3,
     )
     model = transformers.BertForSequenceClassification(config).eval()
     ids = torch.tensor([[1, 10, 11, 12, 13, 2], [1, 20, 21, 2, 3, 3]])
@@ -30,9 +36,7 @@ def test_layer_integrated_gradients_on_word_embeddings_matches_captum(bert):
     theirs = captum_attr.LayerIntegratedGradients(forward, layer).attribute(
         ids, baselines=baseline, target=1, additional_forward_args=(mask,), n_steps=50
     )
-    ours = LayerIntegratedGradients(model, layer).attribute(
-        ids, baseline, target=1, forward_kwargs={"attention_mask": mask}, n_steps=50
-    )
+    ours = LayerIntegratedGradients(model, layer).attribute(ids, baseline, target=1, forward_kwargs={"attention_mask": mask}, n_steps=50)
     torch.testing.assert_close(ours.attributions, theirs, rtol=1e-5, atol=1e-5)
 
 

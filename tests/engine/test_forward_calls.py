@@ -20,7 +20,9 @@ class Counting(torch.nn.Module):
 
 def test_trapezoid_reads_both_endpoint_values_off_the_path():
     model = Counting(MLP().eval())
-    IntegratedGradients(model, check_forward=False).attribute(torch.randn(3, 6), target=0, n_steps=10, rule="riemann_trapezoid", internal_batch_size=100)
+    IntegratedGradients(model, check_forward=False).attribute(
+        torch.randn(3, 6), target=0, n_steps=10, rule="riemann_trapezoid", internal_batch_size=100
+    )
     assert model.rows == [30]
 
 
@@ -32,7 +34,9 @@ def test_gauss_legendre_adds_one_no_grad_pass_for_the_endpoints():
 
 def test_auto_mode_gets_endpoints_and_their_gradients_from_its_first_level():
     model = Counting(MLP().eval())
-    result = IntegratedGradients(model, check_forward=False).attribute(torch.randn(3, 6), target=0, n_steps="auto", tolerance=0.5, internal_batch_size=100)
+    result = IntegratedGradients(model, check_forward=False).attribute(
+        torch.randn(3, 6), target=0, n_steps="auto", tolerance=0.5, internal_batch_size=100
+    )
     assert model.rows == [15] and result.n_steps.tolist() == [5, 5, 5]
 
 
@@ -47,7 +51,9 @@ def test_layer_capture_stops_the_forward_at_the_layer():
     head_calls = []
     model.head.register_forward_hook(lambda module, args, output: head_calls.append(output.shape[0]))
     ids, base = torch.tensor([[1, 4, 7, 2]]), torch.tensor([[1, 0, 0, 2]])
-    LayerIntegratedGradients(model, model.embedding, check_forward=False).attribute(ids, base, target=0, n_steps=8, rule="riemann_trapezoid", internal_batch_size=100)
+    LayerIntegratedGradients(model, model.embedding, check_forward=False).attribute(
+        ids, base, target=0, n_steps=8, rule="riemann_trapezoid", internal_batch_size=100
+    )
     # Inputs and baselines are embedded without running the head; the head runs once, on the 8 path rows.
     assert head_calls == [8]
 

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from limelight import IntegratedGradients, LayerIntegratedGradients, Saliency
-from limelight.errors import BatchDependenceError, ForwardError, NonFiniteError, OutputShapeError, TrainingModeWarning
+from limelight.errors import BatchDependenceError, ForwardError, NonFiniteError, OutputShapeError, TargetError, TrainingModeWarning
 
 from .models import MLP, TokenModel
 
@@ -96,7 +96,7 @@ def test_hooks_are_removed_after_success_and_after_an_error():
     ids = torch.tensor([[1, 4, 2]])
     LayerIntegratedGradients(model, model.embedding).attribute(ids, target=0, n_steps=4)
     assert not model.embedding._forward_hooks and not model.embedding._forward_pre_hooks
-    with pytest.raises(Exception):
+    with pytest.raises(TargetError):
         LayerIntegratedGradients(model, model.embedding).attribute(ids, target=7, n_steps=4)
     assert not model.embedding._forward_hooks and not model.embedding._forward_pre_hooks
     with pytest.raises(ForwardError):

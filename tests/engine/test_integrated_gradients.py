@@ -78,7 +78,9 @@ def test_auto_mode_spends_its_nodes_where_the_integrand_is_steep():
     density_near_peak = ((alphas - 0.3).abs() <= 0.1).sum() / 0.2
     density_far = (alphas >= 0.6).sum() / 0.4
     assert bool(result.converged.all()) and density_near_peak > 3 * density_far
-    torch.testing.assert_close(result.attributions.sum().double(), forward(x).double()[0] - forward(torch.zeros(1, 3)).double()[0], atol=1e-3, rtol=1e-4)
+    torch.testing.assert_close(
+        result.attributions.sum().double(), forward(x).double()[0] - forward(torch.zeros(1, 3)).double()[0], atol=1e-3, rtol=1e-4
+    )
     # A uniform grid needs far more nodes for the same accuracy.
     uniform = IntegratedGradients(forward).attribute(x, n_steps=len(alphas), rule="riemann_trapezoid", tolerance=None)
     assert uniform.delta.abs().item() > 10 * result.delta.abs().item()

@@ -46,8 +46,12 @@ SAMPLED = [
 
 def test_evidence_row_gives_one_examples_scalars():
     batch = Evidence(
-        delta=torch.tensor([0.5, -1.0]), input_value=torch.tensor([2.0, 3.0]), baseline_value=torch.tensor([1.0, 0.0]),
-        n_steps=torch.tensor([7, 9]), converged=torch.tensor([True, False]), tolerance=1e-2,
+        delta=torch.tensor([0.5, -1.0]),
+        input_value=torch.tensor([2.0, 3.0]),
+        baseline_value=torch.tensor([1.0, 0.0]),
+        n_steps=torch.tensor([7, 9]),
+        converged=torch.tensor([True, False]),
+        tolerance=1e-2,
     )
     assert batch.row(1) == Evidence(delta=-1.0, input_value=3.0, baseline_value=0.0, n_steps=9, converged=False, tolerance=1e-2)
     assert type(batch.row(0).n_steps) is int and type(batch.row(0).converged) is bool
@@ -114,7 +118,11 @@ def test_misspelt_keywords_are_an_error_naming_the_method(method):
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({"show_progress": "yes"}, "show_progress"), ({"internal_batch_size": True}, "internal_batch_size"), ({"memory_budget": -1}, "memory_budget")],
+    [
+        ({"show_progress": "yes"}, "show_progress"),
+        ({"internal_batch_size": True}, "internal_batch_size"),
+        ({"memory_budget": -1}, "memory_budget"),
+    ],
 )
 def test_common_options_are_validated_for_every_family(kwargs, message):
     for method in (Saliency(Linear()), FeatureAblation(Linear())):

@@ -47,7 +47,9 @@ class OneWordModel(nn.Module):
     def get_input_embeddings(self) -> nn.Module:
         return self.embeddings
 
-    def forward(self, input_ids: Tensor, attention_mask: Tensor | None = None, token_type_ids: Tensor | None = None) -> SequenceClassifierOutput:
+    def forward(
+        self, input_ids: Tensor, attention_mask: Tensor | None = None, token_type_ids: Tensor | None = None
+    ) -> SequenceClassifierOutput:
         self.calls += 1
         self.rows += input_ids.shape[0]
         hidden = self.embeddings(input_ids)

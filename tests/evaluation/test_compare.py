@@ -123,8 +123,20 @@ def test_cli_prints_the_markdown_report(one_word, tmp_path, capsys):
     add_compare_parser(parser.add_subparsers(dest="command"))
     report = tmp_path / "report.html"
     arguments = parser.parse_args(
-        ["compare", "--file", str(texts), "--methods", "integrated_gradients", "saliency", "--metrics", "comprehensiveness",
-         "--n-bootstrap", "20", "--html", str(report)]
+        [
+            "compare",
+            "--file",
+            str(texts),
+            "--methods",
+            "integrated_gradients",
+            "saliency",
+            "--metrics",
+            "comprehensiveness",
+            "--n-bootstrap",
+            "20",
+            "--html",
+            str(report),
+        ]
     )
     assert run_compare(arguments, model, tokenizer) == 0
     out = capsys.readouterr().out

@@ -20,7 +20,10 @@ def test_explain_like_reproduces_targets_contrasts_and_pairs(one_word):
     again = explain_like(MethodExplainer(tokenizer, "input_x_gradient"), model, originals)
     for before, after in zip(originals, again):
         assert (after.text, after.text_pair, after.target_label, after.contrast_label) == (
-            before.text, before.text_pair, before.target_label, before.contrast_label
+            before.text,
+            before.text_pair,
+            before.target_label,
+            before.contrast_label,
         )
         assert after.words == before.words
 

@@ -57,7 +57,7 @@ def test_loader_skips_neutral_and_reports_bad_lines(tmp_path):
 def test_toxic_spans_become_character_runs(tmp_path):
     data = tmp_path / "spans.csv"
     data.write_text(
-        'spans,text\n"[15, 16, 17, 18, 19, 27, 28, 29, 30, 31]",Because he\'s a moron and a bigot. It\'s not.\n'
+        "spans,text\n\"[15, 16, 17, 18, 19, 27, 28, 29, 30, 31]\",Because he's a moron and a bigot. It's not.\n"
         '"[]","two\nlines"\n"[0, 1, 99]",ok\n',
         encoding="utf-8",
     )

@@ -25,8 +25,14 @@ from tests.text.tiny_tokenizers import CORPUS, wordpiece_tokenizer
 def _tiny_bert(tokenizer) -> BertForSequenceClassification:
     torch.manual_seed(0)
     config = BertConfig(
-        vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
-        max_position_embeddings=64, num_labels=2, pad_token_id=tokenizer.pad_token_id,
+        vocab_size=len(tokenizer),
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=64,
+        num_labels=2,
+        pad_token_id=tokenizer.pad_token_id,
     )
     return BertForSequenceClassification(config).eval()
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -64,9 +64,7 @@ def run(sentences: list[str]) -> dict[str, Any]:
 
     torch.set_num_threads(1)
     model, tokenizer = limelight.demo_model()
-    explanations = {
-        method: [_record(e) for e in limelight.explain(model, tokenizer, sentences, method=method)] for method in METHODS
-    }
+    explanations = {method: [_record(e) for e in limelight.explain(model, tokenizer, sentences, method=method)] for method in METHODS}
     comparison = limelight.compare(model, tokenizer, sentences[:10], methods=list(METHODS), show_progress=False)
     metrics = {
         name: {metric: [float(v) for v in values] for metric, values in result.values.items()}

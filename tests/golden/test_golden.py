@@ -40,7 +40,9 @@ def _mismatches(got: dict[str, Any], want: dict[str, Any]) -> list[str]:
             if [w for w, _ in mine["words"]] != [w for w, _ in theirs["words"]]:
                 bad.append(f"{where}: words differ")
                 continue
-            bad += [f"{where}: score of {w!r} {s} != {e}" for (w, s), (_, e) in zip(mine["words"], theirs["words"]) if not _close(s, e, scale)]
+            bad += [
+                f"{where}: score of {w!r} {s} != {e}" for (w, s), (_, e) in zip(mine["words"], theirs["words"]) if not _close(s, e, scale)
+            ]
             for key in ("predicted_label", "target_label", "n_steps"):
                 if mine[key] != theirs[key]:
                     bad.append(f"{where}: {key} {mine[key]} != {theirs[key]}")

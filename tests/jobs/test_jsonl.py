@@ -3,34 +3,11 @@
 import json
 
 import pytest
-import torch
-import transformers
 
-from limelight import TextExplainer
 from limelight.cli import main
 from limelight.errors import InvalidInputError
 from limelight.jobs import explain_to_jsonl, read_jsonl
-from tests.text.tiny_tokenizers import wordpiece_tokenizer
-
-TEXTS = ["the movie was great", "a terrible film", "it was fine", "not good at all", "great great great", "bad"]
-
-
-@pytest.fixture(scope="module")
-def explainer():
-    tokenizer = wordpiece_tokenizer()
-    torch.manual_seed(0)
-    config = transformers.BertConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=16,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=128,
-        num_labels=2,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    model = transformers.BertForSequenceClassification(config).eval()
-    return TextExplainer(model, tokenizer, n_steps=8)
+from tests.jobs.texts import TEXTS
 
 
 def test_a_job_writes_every_text_once_and_matches_a_direct_call(explainer, tmp_path):
@@ -58,8 +35,9 @@ def test_an_interrupted_job_resumes_without_redoing_or_losing_work(explainer, tm
     finally:
         del explainer.explain
     assert calls == [TEXTS[3:5], TEXTS[5:]]
-    lines = path.read_text().splitlines()
-    assert [json.loads(line)["index"] for line in lines] == [0, 1, 2, 3, 4, 5]
+    header, *rows = (json.loads(line) for line in path.read_text().splitlines())
+    assert header["limelight"] == "explain_to_jsonl" and header["settings"]["method"] == "integrated_gradients"
+    assert [row["index"] for row in rows] == [0, 1, 2, 3, 4, 5]
 
 
 def test_shards_partition_the_dataset(explainer, tmp_path):
@@ -77,7 +55,7 @@ def test_bad_arguments_are_rejected(explainer, tmp_path):
         explain_to_jsonl(explainer, TEXTS, tmp_path / "x.jsonl", chunk_size=0)
     good = path.read_text()
     (tmp_path / "bad.jsonl").write_text(good + "not json\n" + good)
-    with pytest.raises(InvalidInputError, match="line 2"):
+    with pytest.raises(InvalidInputError, match="line 3"):
         list(read_jsonl(tmp_path / "bad.jsonl"))
 
 
@@ -94,4 +72,5 @@ def test_the_cli_runs_a_resumable_sharded_job(tmp_path, explainer, capsys):
     assert main([*arguments, "--shard", "0/2"]) == 0
     assert sorted(i for i, _ in read_jsonl(output)) == [0, 1, 2, 3, 4, 5]
     assert main([*arguments, "--no-resume"]) == 1
-    assert "resume=True" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "run with --resume to continue it, or delete it" in err and "resume=True" not in err

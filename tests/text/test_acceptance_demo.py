@@ -47,6 +47,7 @@ MINIMAL_PAIRS = (
 )
 """(positive sentence, negative sentence, positive word, negative word), written for this test."""
 
+
 @pytest.fixture(scope="module")
 def demo():
     return demo_model()
@@ -69,10 +70,18 @@ def word_scores_by_captum(model, tokenizer, sentence: str, target: int) -> list[
         lambda i, mask, types: model(input_ids=i, attention_mask=mask, token_type_ids=types).logits,
         model.get_input_embeddings(),
     )
-    tokens = explainer.attribute(
-        ids, baseline, target=target, additional_forward_args=(batch["attention_mask"], batch["token_type_ids"]),
-        n_steps=50, method="gausslegendre",
-    ).sum(-1)[0].double()
+    tokens = (
+        explainer.attribute(
+            ids,
+            baseline,
+            target=target,
+            additional_forward_args=(batch["attention_mask"], batch["token_type_ids"]),
+            n_steps=50,
+            method="gausslegendre",
+        )
+        .sum(-1)[0]
+        .double()
+    )
     word_ids = batch.word_ids(0)
     words = sorted({w for w in word_ids if w is not None})
     return [float(sum(tokens[i] for i, w in enumerate(word_ids) if w == word)) for word in words]
@@ -117,7 +126,9 @@ def test_one_call_for_sixteen_sentences_equals_sixteen_calls(demo, dev_sentences
     for sentence, result in zip(sentences, together):
         alone = explainer.explain(sentence)
         assert (result.text, result.predicted_label, result.words and [w for w, _ in result.words]) == (
-            sentence, alone.predicted_label, [w for w, _ in alone.words],
+            sentence,
+            alone.predicted_label,
+            [w for w, _ in alone.words],
         )
         tokens, reference = np.array([s for _, s in result.tokens]), np.array([s for _, s in alone.tokens])
         np.testing.assert_allclose(tokens, reference, rtol=0, atol=1e-5 * np.abs(reference).max(), err_msg=sentence)

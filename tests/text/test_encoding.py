@@ -22,11 +22,7 @@ PAIR = ("A man is playing a guitar on stage.", "  Someone makes music. ")
 
 
 def covered_characters(encoding: Encoding, segment: int) -> set[int]:
-    return {
-        position
-        for index in encoding.content_indices(segment)
-        for position in range(*encoding.offsets[index])
-    }
+    return {position for index in encoding.content_indices(segment) for position in range(*encoding.offsets[index])}
 
 
 @pytest.mark.parametrize("text", TEXTS)

@@ -91,6 +91,6 @@ def test_the_explainers_baseline_is_the_erasers_erasure_of_every_word(baseline):
     assert explanation.erasure == Erasure.parse(baseline)
     eraser = WordEraser(model, tokenizer, fill=explanation.erasure)
     subject = eraser.prepare([explanation])[0]
-    everything = Perturbation(subject, tuple(range(subject.n_words)))
+    everything = Perturbation(subject, tuple(range(subject.n_features)))
     assert eraser.values([everything])[0] == pytest.approx(explanation.baseline_value, abs=1e-5)
     assert eraser.full([subject])[0] == pytest.approx(explanation.input_value, abs=1e-5)

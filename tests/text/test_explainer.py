@@ -38,7 +38,7 @@ SPACED = "  The  movie,was\tgreat "
 PAIR = ("A dog is running in the park.", "An animal is outside.")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cached(architecture: str):
     return tiny_classifier(architecture)
 
@@ -170,8 +170,12 @@ def test_token_scores_equal_captum_layer_integrated_gradients(architecture):
 
     baseline = torch.tensor([replaced_ids(tokenizer, TEXT, tokenizer.pad_token_id)])
     reference = captum.LayerIntegratedGradients(forward, model.get_input_embeddings()).attribute(
-        batch["input_ids"], baseline, target=LABELS.index(result.target_label),
-        additional_forward_args=tuple(batch[name] for name in names), n_steps=STEPS, method="gausslegendre",
+        batch["input_ids"],
+        baseline,
+        target=LABELS.index(result.target_label),
+        additional_forward_args=tuple(batch[name] for name in names),
+        n_steps=STEPS,
+        method="gausslegendre",
     )
     assert_scores_close(scores(result.token_spans), reference.sum(-1)[0].double().numpy())
 
@@ -238,7 +242,9 @@ def test_json_round_trip_is_exact():
     model, tokenizer = classifier()
     explainer = TextExplainer(model, tokenizer, n_steps=STEPS, max_length=16)
     results = explainer.explain([TEXT, PAIR[0]], ["fine", PAIR[1]], target="positive", contrast="negative")
-    assert results[0].contrast_label == "negative" and results[0].windows and results[1].windows and results[1].text_pair == PAIR[1]  # they survive the trip too
+    assert (
+        results[0].contrast_label == "negative" and results[0].windows and results[1].windows and results[1].text_pair == PAIR[1]
+    )  # they survive the trip too
     for result in results:
         assert Explanation.from_json(result.to_json()) == result
     restored = Explanations.from_json(results.to_json())
@@ -324,7 +330,11 @@ def test_contrast_explains_the_difference_of_two_logits():
 def test_completeness_holds_in_the_chosen_quantity(quantity):
     model, tokenizer = classifier()
     result = explain(model, tokenizer, TEXT, quantity=quantity, target="neutral")
-    transform = {"logit": lambda x: x, "probability": lambda x: torch.softmax(x, -1), "log_probability": lambda x: torch.log_softmax(x, -1)}[quantity]
+    transform = {
+        "logit": lambda x: x,
+        "probability": lambda x: torch.softmax(x, -1),
+        "log_probability": lambda x: torch.log_softmax(x, -1),
+    }[quantity]
     baseline = replaced_ids(tokenizer, TEXT, tokenizer.pad_token_id)
     expected_input = transform(model_logits(model, tokenizer, TEXT))[1]
     expected_baseline = transform(model_logits(model, tokenizer, TEXT, word_ids=baseline))[1]
@@ -441,7 +451,7 @@ def test_windows_agree_with_explaining_their_text_alone():
     assert all(a[1] > b[0] for a, b in zip(result.windows, result.windows[1:]))  # consecutive windows overlap
     assert [w for w, _ in result.words] == text.split()
     token_scores = scores(result.token_spans)
-    for window, edge in ((plan.windows[0], 0), (plan.windows[-1], -1)):
+    for window in (plan.windows[0], plan.windows[-1]):
         piece = text[window.char_start : window.char_end]
         alone = explainer.explain(piece, target="positive")
         shift = window.content_start - 1  # index in the long text minus index in the piece ([CLS] first)
@@ -467,7 +477,28 @@ def test_a_three_thousand_word_text(architecture):
 
 def test_a_text_that_fits_has_no_windows():
     model, tokenizer = classifier()
-    assert explain(model, tokenizer, TEXT, n_steps=STEPS).windows == []
+    result = explain(model, tokenizer, TEXT, n_steps=STEPS)
+    assert result.windows == [] and result.window_evidence == [] and not result.is_windowed
+
+
+def test_a_windowed_texts_evidence_is_over_its_windows():
+    model, tokenizer = classifier()
+    whole = [w for w in "the film was a triumph and every minute of it is good".split() if tokenizer.tokenize(w) == [w]]
+    text = " ".join(whole * 4)  # one token per word, so each window is exactly its piece of text
+    explainer = TextExplainer(model, tokenizer, n_steps=STEPS, max_length=16)
+    result = explainer.explain(text, target="positive")
+    windows = result.window_evidence
+    assert result.is_windowed and len(windows) == len(result.windows) > 2
+    pieces = [explainer.explain(text[start:end], target="positive") for start, end in result.windows]
+    for window, alone in zip(windows, pieces):  # each window's own values: its piece explained alone (same tokens)
+        assert window.input_value == pytest.approx(alone.input_value, rel=1e-5)
+    assert result.input_value == pytest.approx(sum(w.input_value for w in windows))
+    assert result.baseline_value == pytest.approx(sum(w.baseline_value for w in windows))
+    change = result.input_value - result.baseline_value
+    assert result.delta == pytest.approx(scores(result.token_spans).sum() - change)
+    assert result.converged == (abs(result.delta) <= result.delta_bound)
+    again = Explanation.from_json(result.to_json())
+    assert again.window_evidence == windows and again.delta == result.delta
 
 
 # --- methods --------------------------------------------------------------------------------------------
@@ -519,5 +550,5 @@ def test_bad_settings_are_clear_errors():
         TextExplainer(model, tokenizer, batch_size=0)
     with pytest.raises(InvalidInputError, match="words must be one of"):
         TextExplainer(model, tokenizer, words="sentences")
-    with pytest.raises(InvalidInputError, match="texts must all be strings"):
+    with pytest.raises(InvalidInputError, match=r"texts\[1\] must be a string, got int"):
         explain(model, tokenizer, [TEXT, 3])

@@ -34,7 +34,14 @@ def test_json_keeps_evidence_in_one_record_and_round_trips():
     result = explanation()
     data = json.loads(result.to_json())
     assert data["format_version"] == FORMAT_VERSION == 2
-    assert data["evidence"] == {"delta": 0.01, "input_value": 1.25, "baseline_value": 0.5, "n_steps": 32, "converged": False, "tolerance": 0.01}
+    assert data["evidence"] == {
+        "delta": 0.01,
+        "input_value": 1.25,
+        "baseline_value": 0.5,
+        "n_steps": 32,
+        "converged": False,
+        "tolerance": 0.01,
+    }
     assert "target_value" not in data and "delta" not in data
     assert Explanation.from_json(result.to_json()) == result
 

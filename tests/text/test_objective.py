@@ -1,45 +1,13 @@
-"""The one explained scalar: target, contrast and quantity, for explaining and for metrics."""
+"""A text explanation names the objective it explained, rebuilt for its metrics."""
 
 from __future__ import annotations
 
-import pytest
-import torch
-
-from limelight.engine import Contrast
-from limelight.errors import InvalidInputError
+from limelight.engine.objective import Objective
 from limelight.text.explanation import Explanation
-from limelight.text.objective import QUANTITIES, Objective, output_transform
-
-LOGITS = torch.tensor([[1.0, 2.0, -1.0], [0.0, 0.5, 3.0]])
-
-
-def test_value_is_the_targets_quantity_minus_the_contrasts():
-    assert Objective(1).value(LOGITS).tolist() == [2.0, 0.5]
-    assert Objective(1, contrast=2).value(LOGITS).tolist() == [3.0, -2.5]
-    probability = Objective(2, "probability").value(LOGITS)
-    torch.testing.assert_close(probability, torch.softmax(LOGITS.double(), -1)[:, 2])
-    assert probability.dtype == torch.float64
-
-
-@pytest.mark.parametrize("quantity", QUANTITIES)
-def test_the_engine_output_and_the_metric_value_agree(quantity):
-    """The explainer's output transform picks the same number a metric's objective measures."""
-    explained = output_transform(quantity)({"logits": LOGITS.double()})[:, 0]
-    torch.testing.assert_close(explained, Objective(0, quantity).value(LOGITS))
-
-
-def test_engine_target_is_class_indices_or_a_contrast():
-    assert Objective.engine_target([Objective(0), Objective(2)]) == [0, 2]
-    assert Objective.engine_target([Objective(0, contrast=1), Objective(2, contrast=1)]) == Contrast([0, 2], 1)
-    with pytest.raises(InvalidInputError, match="mixes"):
-        Objective.engine_target([Objective(0, contrast=1), Objective(2)])
+from limelight.text.objective import objective_of
 
 
 def test_an_explanation_names_its_objective():
-    explanation = Explanation(
-        "text", [], [], "b", {"a": 0.5, "b": 0.5}, target_label="b", contrast_label="a", quantity="log_probability"
-    )
-    assert Objective.of(explanation, ["a", "b"]) == Objective(1, "log_probability", 0)
-    assert Objective.of(explanation, ["a", "b"], "probability").quantity == "probability"
-    with pytest.raises(InvalidInputError, match="quantity"):
-        Objective(0, "odds")
+    explanation = Explanation("text", [], [], "b", {"a": 0.5, "b": 0.5}, target_label="b", contrast_label="a", quantity="log_probability")
+    assert objective_of(explanation, ["a", "b"]) == Objective(1, "log_probability", 0)
+    assert objective_of(explanation, ["a", "b"], "probability").quantity == "probability"

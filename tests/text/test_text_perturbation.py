@@ -51,7 +51,9 @@ def tokenizer():
 
 @pytest.fixture
 def one_word(tokenizer):
-    config = transformers.BertConfig(vocab_size=len(tokenizer), hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=8, num_labels=2)
+    config = transformers.BertConfig(
+        vocab_size=len(tokenizer), hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=8, num_labels=2
+    )
     trigger = tokenizer.convert_tokens_to_ids("was")
     return OneWordModel(transformers.BertForSequenceClassification(config).eval(), trigger)
 
@@ -64,7 +66,9 @@ def test_only_the_word_the_model_reads_gets_credit_and_specials_are_never_touche
         options = {"sliding_window_shapes": (1,)}
     if method == "lime":
         options = {"n_samples": 300, "alpha": 1e-6}
-    explanation = TextExplainer(one_word, tokenizer, method=method, baseline=baseline, **options).explain("the movie was great fun", target=1)
+    explanation = TextExplainer(one_word, tokenizer, method=method, baseline=baseline, **options).explain(
+        "the movie was great fun", target=1
+    )
     scores = dict(explanation.words)
     assert scores["was"] == pytest.approx(4.0, abs=1e-3 if method != "lime" else 0.2)
     assert all(abs(v) < (1e-6 if method != "lime" else 0.2) for w, v in scores.items() if w != "was")

@@ -82,7 +82,7 @@ def _template(tokenizer: Tokenizer, cls: str, sep: str) -> processors.TemplatePr
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _wordpiece_json() -> str:
     tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
     tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=True)
@@ -94,7 +94,7 @@ def _wordpiece_json() -> str:
     return tokenizer.to_str()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _bpe_json(add_prefix_space: bool, trim_offsets: bool) -> str:
     tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=add_prefix_space)
@@ -115,15 +115,13 @@ def _bpe_json(add_prefix_space: bool, trim_offsets: bool) -> str:
     return tokenizer.to_str()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _unigram_json() -> str:
     tokenizer = Tokenizer(models.Unigram())
     tokenizer.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
     tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
     tokenizer.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
-    trainer = trainers.UnigramTrainer(
-        vocab_size=300, special_tokens=list(UNIGRAM_SPECIALS), unk_token="<unk>", show_progress=False
-    )
+    trainer = trainers.UnigramTrainer(vocab_size=300, special_tokens=list(UNIGRAM_SPECIALS), unk_token="<unk>", show_progress=False)
     tokenizer.train_from_iterator(CORPUS, trainer=trainer)
     tokenizer.post_processor = _template(tokenizer, "[CLS]", "[SEP]")
     return tokenizer.to_str()

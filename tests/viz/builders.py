@@ -58,7 +58,9 @@ def make_explanation(
         "predicted_label": first if p_first >= 0.5 else second,
         "probabilities": {first: p_first, second: 1.0 - p_first},
         "target_label": first,
-        "evidence": Evidence(delta=delta, input_value=sum(span.score for span in words) + 0.5, baseline_value=0.5, n_steps=64, tolerance=0.01),
+        "evidence": Evidence(
+            delta=delta, input_value=sum(span.score for span in words) + 0.5, baseline_value=0.5, n_steps=64, tolerance=0.01
+        ),
     }
     values.update(fields)
     return Explanation(text=text, word_spans=words, token_spans=tokens, text_pair=text_pair, **values)  # type: ignore[arg-type]

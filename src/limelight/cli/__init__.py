@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from limelight.cli import compare, explain, explain_image
 from limelight.errors import LimelightError, UsageError
@@ -29,11 +31,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (2: nothing to do, 1: limelight or the file system refused)."""
+    """Run the command line; returns the exit status (2: nothing to do, 1: limelight or the file system refused, 130: Ctrl-C)."""
     arguments = build_parser().parse_args(argv)
     try:
-        status: int = arguments.run(arguments)
+        with _one_line_warnings(arguments.command):
+            status: int = arguments.run(arguments)
     except (LimelightError, OSError) as error:
         print(f"limelight {arguments.command}: {error}", file=sys.stderr)
         return 2 if isinstance(error, UsageError) else 1
+    except KeyboardInterrupt:
+        print(f"limelight {arguments.command}: interrupted", file=sys.stderr)
+        return 130
     return status
+
+
+@contextmanager
+def _one_line_warnings(command: str) -> Iterator[None]:
+    """Print warnings as ``limelight COMMAND: warning: message (Category)``, not Python's two-line source format."""
+
+    def show(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
+        print(f"limelight {command}: warning: {message} ({category.__name__})", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield

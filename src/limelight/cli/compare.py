@@ -10,11 +10,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from limelight.cli.args import command_parser, load_model, read_texts
+from limelight.cli.args import baseline, check_writable, command_parser, load_model, read_texts
+from limelight.engine.objective import QUANTITIES
 from limelight.evaluation.compare import DEFAULT_METHODS, compare
 from limelight.evaluation.erasure import FILLS
 from limelight.evaluation.metrics import METRICS
-from limelight.text.objective import QUANTITIES
+
+FED = [name for name, metric in METRICS.items() if not metric.needs_rationales]
+"""The metrics the command can compute: those needing human rationales are left out (it reads none)."""
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -23,8 +26,15 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         commands, "compare", summary="compare attribution methods on texts and recommend one", html="also write the HTML report to FILE"
     )
     parser.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS), help="methods to compare (names explain accepts)")
-    parser.add_argument("--metrics", nargs="+", default=["default"], help=f"'default', 'all', or names from: {', '.join(METRICS)}")
-    parser.add_argument("--primary", default="comprehensiveness", choices=list(METRICS), help="metric the recommendation is based on")
+    parser.add_argument(
+        "--metrics",
+        nargs="+",
+        default=["default"],
+        choices=["default", "all", *FED],
+        metavar="METRIC",
+        help=f"'default', 'all', or names from: {', '.join(FED)}",
+    )
+    parser.add_argument("--primary", default="comprehensiveness", choices=FED, help="metric the recommendation is based on")
     parser.add_argument("--metric-quantity", choices=QUANTITIES, help="what metrics measure (default: what was explained)")
     parser.add_argument("--fill", default="delete", choices=FILLS, help="how erased words disappear")
     parser.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap resamples for the intervals")
@@ -35,7 +45,10 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 
 def run(arguments: argparse.Namespace, model: Any = None, tokenizer: Any = None) -> int:
     """Run ``compare`` for parsed arguments (``model``/``tokenizer`` override ``--model``); prints Markdown."""
+    if arguments.html:
+        check_writable(arguments.html, "--html")
     texts = read_texts(arguments)
+    chosen_baseline = baseline(arguments)
     model, tokenizer = load_model(arguments, model, tokenizer)
     metrics = arguments.metrics[0] if arguments.metrics in (["default"], ["all"]) else arguments.metrics
     comparison = compare(
@@ -53,7 +66,7 @@ def run(arguments: argparse.Namespace, model: Any = None, tokenizer: Any = None)
         seed=arguments.seed,
         show_progress=arguments.progress,
         quantity=arguments.quantity,
-        baseline=arguments.baseline,
+        baseline=chosen_baseline,
     )
     print(comparison.to_markdown())
     if arguments.html:

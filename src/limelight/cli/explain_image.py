@@ -11,11 +11,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from limelight.cli.args import label
+from limelight.cli.args import check_writable, label
 from limelight.demo.image import demo_image_model
+from limelight.engine.objective import QUANTITIES
 from limelight.errors import UsageError
 from limelight.vision import ImageExplainer, ImageExplanations
-from limelight.vision.objective import QUANTITIES
 from limelight.viz.image import KINDS, save_image_html, save_images
 
 
@@ -41,6 +41,8 @@ def run(arguments: argparse.Namespace, model: Any = None, preprocess: Any = None
     """Run ``explain-image`` for parsed arguments (``model``, ``preprocess``, ``labels`` override the demo model)."""
     if not arguments.images:
         raise UsageError("give at least one image file")
+    if arguments.output:
+        check_writable(arguments.output, "--output")
     if model is None:
         model, preprocess, labels = demo_image_model()
     explainer = ImageExplainer(

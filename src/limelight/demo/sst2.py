@@ -34,8 +34,7 @@ def read_sst2(path: str | Path) -> tuple[list[str], list[int]]:
     return sentences, labels
 
 
-def predict(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, sentences: Sequence[str],
-            batch_size: int = 64) -> torch.Tensor:
+def predict(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, sentences: Sequence[str], batch_size: int = 64) -> torch.Tensor:
     """Predicted class ids, in input order, from the text front end's runner.
 
     Nothing is truncated: a sentence longer than the model's limit is read in windows whose logits
@@ -45,8 +44,9 @@ def predict(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, sentence
     return torch.stack(logits).argmax(dim=-1) if logits else torch.empty(0, dtype=torch.long)
 
 
-def accuracy(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, sentences: Sequence[str],
-             labels: Sequence[int], batch_size: int = 64) -> float:
+def accuracy(
+    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, sentences: Sequence[str], labels: Sequence[int], batch_size: int = 64
+) -> float:
     """Fraction of ``sentences`` whose predicted class id equals the label."""
     if len(sentences) != len(labels) or not sentences:
         raise InvalidInputError(

@@ -17,6 +17,7 @@ from torch import Tensor
 from ..errors import NonFiniteError
 from .chunking import chunks
 from .model import BoundModel
+from .precision import exact_dtype
 from .spaces import Points, Space
 
 
@@ -53,36 +54,69 @@ class Accumulated:
 
 
 def accumulate(space: Space, model: BoundModel, plan: RowPlan, chunk_rows: int, grad: bool = True) -> Accumulated:
-    """Evaluate ``plan`` chunk by chunk; with ``grad=False`` only the target values are computed."""
-    values = torch.empty(plan.n_rows, dtype=torch.float64)
+    """Evaluate ``plan`` chunk by chunk; with ``grad=False`` only the target values are computed.
+
+    Everything stays on the model's device until the end: values are gathered there and copied
+    to the host once, and non-finite values are flagged per row on the device and reported
+    after the last chunk (the first bad row is named), so no chunk waits for the host.
+    """
+    values: list[Tensor] = []
+    flags = _Flags()
     sums: list[Tensor] | None = None
+    weights = groups = None
     for rows in chunks(plan.n_rows, chunk_rows):
         row_ids = torch.arange(rows.start, rows.stop)
         points = plan.points(row_ids)
         chunk_values, grads = space.evaluate(model, points, plan.example_index[rows], grad)
-        _check_finite(chunk_values, "the explained output", plan, rows.start)
-        values[rows] = chunk_values.detach().to(torch.float64).cpu()
+        chunk_values = chunk_values.detach()
+        values.append(chunk_values)
+        flags.add("the explained output", chunk_values)
         if grads is None:
             continue
         multipliers = plan.multipliers(row_ids) if plan.multipliers is not None else None
-        if sums is None:
-            sums = [torch.zeros((plan.n_groups, *g.shape[1:]), dtype=torch.float64, device=g.device) for g in grads]
+        if sums is None or weights is None or groups is None:
+            device = grads[0].device
+            dtype = exact_dtype(device)
+            sums = [torch.zeros((plan.n_groups, *g.shape[1:]), dtype=dtype, device=g.device) for g in grads]
+            weights, groups = plan.weights.to(device=device, dtype=dtype), plan.group_index.to(device)
         for position, gradient in enumerate(grads):
-            _check_finite(gradient, f"the gradient for input {position}", plan, rows.start)
-            term = gradient.to(torch.float64)
+            flags.add(f"the gradient for input {position}", gradient)
+            term = gradient.to(sums[position].dtype)
             if multipliers is not None:
-                term = term * multipliers[position].to(torch.float64)
-            weights = plan.weights[rows].to(term.device).reshape(-1, *([1] * (term.dim() - 1)))
-            sums[position].index_add_(0, plan.group_index[rows].to(term.device), term * weights)
-    return Accumulated(tuple(sums) if sums is not None else None, values)
+                term = term * multipliers[position].to(device=term.device, dtype=term.dtype)
+            row_weights = weights[rows].to(term.device).reshape(-1, *([1] * (term.dim() - 1)))
+            sums[position].index_add_(0, groups[rows].to(term.device), term * row_weights)
+    flags.raise_first(plan)
+    all_values = torch.cat(values).cpu().to(torch.float64) if values else torch.empty(0, dtype=torch.float64)
+    return Accumulated(tuple(sums) if sums is not None else None, all_values)
 
 
-def _check_finite(tensor: Tensor, what: str, plan: RowPlan, first_row: int) -> None:
-    bad = ~torch.isfinite(tensor)
-    if bad.any():
-        row = first_row + int(bad.reshape(bad.shape[0], -1).any(1).nonzero()[0])
-        kind = "NaN" if torch.isnan(tensor).any() else "infinite"
+class _Flags:
+    """Per-row NaN and infinity flags of each checked quantity, kept on the device until the end."""
+
+    def __init__(self) -> None:
+        self.nan: dict[str, list[Tensor]] = {}
+        self.inf: dict[str, list[Tensor]] = {}
+
+    def add(self, what: str, tensor: Tensor) -> None:
+        flat = tensor.detach().reshape(tensor.shape[0], -1)
+        self.nan.setdefault(what, []).append(torch.isnan(flat).any(1))
+        self.inf.setdefault(what, []).append(torch.isinf(flat).any(1))
+
+    def raise_first(self, plan: RowPlan) -> None:
+        """Raise :class:`NonFiniteError` for the first bad row of the first quantity that has one."""
+        if not self.nan:
+            return
+        what = list(self.nan)
+        nan = torch.stack([torch.cat(self.nan[w]) for w in what])
+        inf = torch.stack([torch.cat(self.inf[w]) for w in what])
+        bad = (nan | inf).cpu()
+        if not bad.any():
+            return
+        quantity = int(bad.any(1).nonzero()[0])
+        row = int(bad[quantity].nonzero()[0])
+        kind = "NaN" if bool(nan[quantity, row]) else "infinite"
         raise NonFiniteError(
-            f"{what} is {kind} at {plan.describe_row(row)} (example {int(plan.example_index[row])}). "
+            f"{what[quantity]} is {kind} at {plan.describe_row(row)} (example {int(plan.example_index[row])}). "
             "Check the model for overflow (e.g. fp16), log of zero or division by zero; attributions would be meaningless."
         )

@@ -35,4 +35,3 @@ def bind_model(
     """The forward bound to this call's per-example arguments and resolved target."""
     args = make_forward_args(additional_forward_args, forward_kwargs, n_examples)
     return BoundModel(forward, output, args, resolve_target(target, n_examples))
-

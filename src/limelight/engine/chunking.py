@@ -3,7 +3,8 @@
 Either the user fixes ``internal_batch_size`` (rows per forward), or limelight sizes chunks to a
 memory budget from a measurement: the bytes autograd saves for backward, counted with
 ``saved_tensors_hooks`` for a probe of two and three rows. The difference is one row's cost,
-whatever the device. Results never depend on the chunk size.
+whatever the device; a method remembers it between calls (:mod:`limelight.engine.memo`).
+Results never depend on the chunk size.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from .validation import is_int
 DEFAULT_MEMORY_BUDGET = 2 * 1024**3
 AUTO_MIN_CHUNKS = 20
 """Without ``show_progress``, a bar appears (on a terminal) only for runs of more chunks than this."""
-_UNITS = {"": 1, "B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3}
+_UNITS = {"": 1, "B": 1, **{f"{p}{s}": 1024 ** (i + 1) for i, p in enumerate("KMGTP") for s in ("B", "IB")}}
 
 
 def parse_bytes(budget: int | str) -> int:
@@ -30,8 +31,13 @@ def parse_bytes(budget: int | str) -> int:
     if isinstance(budget, str):
         match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*", budget)
         if match and match.group(2).upper() in _UNITS:
-            return max(1, int(float(match.group(1)) * _UNITS[match.group(2).upper()]))
-    raise InvalidInputError(f"memory_budget must be a positive number of bytes or a string like '512MB', got {budget!r}")
+            size = int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+            if size < 1:
+                raise InvalidInputError(f"memory_budget {budget!r} is less than one byte; give a positive size such as '512MB'")
+            return size
+    raise InvalidInputError(
+        f"memory_budget must be a positive number of bytes or a string like '512MB' (units B, KB, MB, GB, TB, PB), got {budget!r}"
+    )
 
 
 def saved_bytes(run: Callable[[], object]) -> int:
@@ -48,10 +54,9 @@ def saved_bytes(run: Callable[[], object]) -> int:
     return sum(storages.values())
 
 
-def rows_for_budget(bytes_two_rows: int, bytes_three_rows: int, budget: int) -> int:
+def rows_for_budget(bytes_per_row: int, budget: int) -> int:
     """Rows per chunk so that activations and their gradients fit ``budget`` (a factor 2 for the backward)."""
-    per_row = max(bytes_three_rows - bytes_two_rows, 1)
-    return max(1, budget // (2 * per_row))
+    return max(1, budget // (2 * max(bytes_per_row, 1)))
 
 
 def chunks(n_rows: int, size: int) -> Iterator[slice]:

@@ -22,7 +22,10 @@ def warn_unconverged(converged: Tensor, delta: Tensor, change: Tensor, tolerance
     failed = (~converged).nonzero().flatten().tolist()
     if not failed:
         return
-    shown = ", ".join(f"#{i}: |delta|={abs(delta[i].item()):.3g} vs allowed {tolerance * abs(change[i].item()) + ABSOLUTE_TOLERANCE:.3g}" for i in failed[:5])
+    shown = ", ".join(
+        f"#{i}: |delta|={abs(delta[i].item()):.3g} vs allowed {tolerance * abs(change[i].item()) + ABSOLUTE_TOLERANCE:.3g}"
+        for i in failed[:5]
+    )
     more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
     warn(
         f"{len(failed)} of {converged.numel()} examples did not converge ({shown}{more}): the attributions do not add up "

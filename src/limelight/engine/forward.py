@@ -5,14 +5,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Union
+from typing import Any
 
 from torch import Tensor, nn
 
 from .._warnings import warn
 from ..errors import ForwardError, OutputShapeError, TrainingModeWarning
 
-OutputSpec = Union[str, Callable[[Any], Tensor]]
+OutputSpec = str | Callable[[Any], Tensor]
 
 
 def read_output(raw: Any, output: OutputSpec) -> Tensor:

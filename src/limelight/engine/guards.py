@@ -30,6 +30,7 @@ def _other_points(inputs: Points, baselines: Points) -> tuple[Points, Points]:
 
     Far points make batch statistics (means, maxima) move even when the first row dominates.
     """
+
     def beyond(sign: float) -> Points:
         return tuple(x[:1] + sign * (4 * (x[:1] - b[:1]) + x[:1].abs().mean() + 1) for x, b in zip(inputs, baselines))
 
@@ -42,11 +43,16 @@ def check_forward(space: Space, model: BoundModel, inputs: Points, baselines: Po
     far, near = _other_points(inputs, baselines)
     check_independent(
         lambda rows, index: space.evaluate(model, rows, index, grad=False)[0],
-        pair, torch.zeros(2, dtype=torch.long), _rows(pair, far, near), torch.zeros(4, dtype=torch.long),
+        pair,
+        torch.zeros(2, dtype=torch.long),
+        _rows(pair, far, near),
+        torch.zeros(4, dtype=torch.long),
     )
 
 
-def check_independent(values: Callable[[Points, Tensor], Tensor], pair: Points, pair_index: Tensor, crowd: Points, crowd_index: Tensor) -> None:
+def check_independent(
+    values: Callable[[Points, Tensor], Tensor], pair: Points, pair_index: Tensor, crowd: Points, crowd_index: Tensor
+) -> None:
     """Evaluate ``pair`` twice (it must not change), then ``crowd``, whose row 0 is the pair's: it must not move.
 
     ``values(rows, example_index)`` gives the explained value of each row.
@@ -69,13 +75,14 @@ def check_independent(values: Callable[[Points, Tensor], Tensor], pair: Points, 
         )
 
 
-def measure_row_bytes(space: Space, model: BoundModel, inputs: Points, baselines: Points) -> tuple[int, int]:
-    """Bytes autograd saves for a two-row and a three-row evaluation (see ``chunking.rows_for_budget``)."""
+def measure_row_bytes(space: Space, model: BoundModel, inputs: Points, baselines: Points) -> int:
+    """Bytes autograd saves for one more row: a three-row minus a two-row evaluation (see ``chunking.rows_for_budget``)."""
     first, base = tuple(x[:1] for x in inputs), tuple(b[:1] for b in baselines)
     two = _rows(first, base)
     three = _rows(first, base, _other_points(inputs, baselines)[0])
     measure = lambda rows: saved_bytes(lambda: space.evaluate(model, rows, torch.zeros(rows[0].shape[0], dtype=torch.long), grad=True))  # noqa: E731
-    return measure(two), measure(three)
+    two_rows = measure(two)
+    return measure(three) - two_rows
 
 
 def _show(values: Tensor) -> str:

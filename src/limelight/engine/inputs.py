@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from ..errors import InvalidInputError
 
-Inputs = Union[Tensor, tuple[Tensor, ...]]
-BaselineSpec = Union[None, int, float, Tensor, tuple[Union[int, float, Tensor], ...]]
+Inputs = Tensor | tuple[Tensor, ...]
+BaselineSpec = None | int | float | Tensor | tuple[int | float | Tensor, ...]
 
 
 def as_tuple(inputs: Inputs, name: str = "inputs") -> tuple[Tensor, ...]:

@@ -9,7 +9,7 @@ to a call's extra arguments and target, and holding the model in eval mode while
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
@@ -17,6 +17,7 @@ from torch import nn
 
 from .binding import bind_model, check_forward_spec
 from .forward import OutputSpec, eval_mode, find_modules
+from .memo import ProbeMemo
 from .model import BoundModel
 from .options import CommonOptions, MethodOptions, common_options
 from .spaces import Points
@@ -41,12 +42,15 @@ class Method(Generic[OptionsT]):
     name = "method"
     options_type: type[OptionsT]
 
-    def __init__(self, forward: Callable[..., Any], *, output: OutputSpec = "logits", eval_mode: bool = True, check_forward: bool = True) -> None:
+    def __init__(
+        self, forward: Callable[..., Any], *, output: OutputSpec = "logits", eval_mode: bool = True, check_forward: bool = True
+    ) -> None:
         check_forward_spec(forward, output)
         self.forward = forward
         self.output = output
         self.eval_mode = eval_mode
         self.check_forward = check_forward
+        self.memo = ProbeMemo()
 
     def make_options(self, **given: Any) -> OptionsT:
         """This method's validated options from keyword arguments (defaults for the rest)."""
@@ -55,6 +59,10 @@ class Method(Generic[OptionsT]):
     def common_options(self, common: Mapping[str, Any]) -> CommonOptions:
         """The validated common keyword arguments of one call (see :class:`~limelight.engine.options.CommonKwargs`)."""
         return common_options(common, type(self).__name__)
+
+    def probe_context(self) -> Hashable:
+        """What a remembered probe verdict depends on beyond the inputs: the modules' modes, when eval mode is off."""
+        return None if self.eval_mode else tuple(m.training for root in find_modules(self.forward) for m in root.modules())
 
     @contextmanager
     def bound(self, points: Points, target: TargetSpec, common: CommonOptions, modules: Iterable[nn.Module] = ()) -> Iterator[BoundModel]:

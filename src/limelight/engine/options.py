@@ -53,7 +53,9 @@ def common_options(given: Mapping[str, Any], method: str) -> CommonOptions:
     """The validated :class:`CommonOptions` of an ``attribute`` call's common keyword arguments (``method`` names the caller in errors)."""
     unknown = sorted(set(given) - set(CommonKwargs.__annotations__))
     if unknown:
-        raise InvalidInputError(f"{method}.attribute does not take {unknown}; besides its own options it takes {sorted(CommonKwargs.__annotations__)}")
+        raise InvalidInputError(
+            f"{method}.attribute does not take {unknown}; besides its own options it takes {sorted(CommonKwargs.__annotations__)}"
+        )
     budget = given.get("memory_budget")
     return CommonOptions(
         additional_forward_args=given.get("additional_forward_args"),

@@ -39,13 +39,15 @@ class PerturbationExtras:
 
     ``feature_scores`` ``(N, F)`` (zero past an example's own count, ``n_features``),
     ``evaluations`` the number of perturbed rows evaluated, and ``fit`` the surrogate's fit
-    (KernelSHAP, LIME).
+    (KernelSHAP, LIME). ``standard_errors`` ``(N, F)`` estimates the sampling error of each score
+    (sampled Shapley estimators; 0 where a score is exact, NaN where it cannot be estimated).
     """
 
     feature_scores: Tensor
     n_features: Tensor
     evaluations: int
     fit: SurrogateFit | None = None
+    standard_errors: Tensor | None = None
 
 
 Extras = AdaptiveExtras | NoiseTunnelExtras | PerturbationExtras

@@ -3,6 +3,7 @@
 A space turns user inputs into *points* (``capture``) and evaluates the model with gradients at
 arbitrary points (``evaluate``). Methods are written once against this interface, so every
 gradient method works at a layer too (e.g. token ids through a word-embedding layer).
+Evaluations without gradients run under ``torch.inference_mode``.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class InputSpace:
 
     def evaluate(self, model: BoundModel, points: Points, example_index: Tensor, grad: bool) -> tuple[Tensor, Points | None]:
         if not grad:
-            with torch.no_grad():
+            with torch.inference_mode():
                 return model.values(points, example_index), None
         with torch.enable_grad():
             points = _with_grad(points)
@@ -97,13 +98,11 @@ class LayerSpace:
             nonlocal calls
             calls += 1
             if calls > 1:
-                raise LayerError(
-                    f"{type(self.layer).__name__} ran more than once in one forward; attribute to a layer that runs once"
-                )
+                raise LayerError(f"{type(self.layer).__name__} ran more than once in one forward; attribute to a layer that runs once")
             return _replace(value, points, self.layer)
 
         rows = tuple(x[example_index.to(x.device)] for x in self.raw_inputs)
-        with self._hook(swap), torch.set_grad_enabled(grad):
+        with self._hook(swap), torch.enable_grad() if grad else torch.inference_mode():
             if grad:
                 points = _with_grad(points)
             values = model.values(rows, example_index)

@@ -23,7 +23,7 @@ from torch import Tensor
 from ..errors import TargetError
 from .validation import is_int
 
-Index = Union[int, tuple[int, ...]]
+Index = int | tuple[int, ...]
 TargetSpec = Union[None, int, tuple[int, ...], Sequence[Index], Callable[[Tensor], Tensor], "Contrast"]
 
 
@@ -62,9 +62,7 @@ def _is_index(value: object) -> bool:
 
 
 def _per_example(spec: object) -> bool:
-    return isinstance(spec, (list, Tensor)) or (
-        isinstance(spec, Sequence) and not isinstance(spec, (str, tuple)) and not callable(spec)
-    )
+    return isinstance(spec, (list, Tensor)) or (isinstance(spec, Sequence) and not isinstance(spec, (str, tuple)) and not callable(spec))
 
 
 def _as_index_list(spec: object) -> list[Index]:
@@ -89,7 +87,9 @@ def _check_form(spec: TargetSpec, n_examples: int) -> None:
     if _per_example(spec):
         items = _as_index_list(spec)
         if len(items) != n_examples:
-            raise TargetError(f"target lists {len(items)} entries but there are {n_examples} examples; give one per example or a single int")
+            raise TargetError(
+                f"target lists {len(items)} entries but there are {n_examples} examples; give one per example or a single int"
+            )
         bad = [item for item in items if not _is_index(item)]
         if bad:
             raise TargetError(f"every per-example target must be an int or a tuple of ints, got {bad[0]!r}")
@@ -120,8 +120,7 @@ def _select(spec: TargetSpec, output: Tensor, example_index: Tensor, n_examples:
         if trailing in ((), (1,)):
             return output.reshape(rows)
         raise TargetError(
-            f"the output has shape {tuple(output.shape)}: pass target= to choose the explained value "
-            f"({_valid_description(trailing)})"
+            f"the output has shape {tuple(output.shape)}: pass target= to choose the explained value ({_valid_description(trailing)})"
         )
     indices = [spec] * n_examples if _is_index(spec) else _as_index_list(spec)
     normalised = [_check_range(i if isinstance(i, tuple) else (i,), trailing) for i in indices]
@@ -153,4 +152,3 @@ def _valid_description(trailing: tuple[int, ...]) -> str:
         return f"valid targets are the ints 0..{trailing[0] - 1}"
     ranges = ", ".join(f"0..{n - 1}" for n in trailing)
     return f"valid targets are tuples of {len(trailing)} ints in ({ranges})"
-

@@ -11,8 +11,9 @@ and a recommendation (:mod:`.recommendation`).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from typing import Any, TypeVar
 
 import numpy as np
 from torch import nn
@@ -22,15 +23,18 @@ from limelight.errors import InvalidInputError
 from limelight.text.explanation import Explanations
 from limelight.text.labels import LabelSpec
 
-from .agreement import DISAGREEMENT_THRESHOLD, agreement
+from .agreement import DISAGREEMENT_THRESHOLD, Agreement, agreement
 from .bootstrap import estimate, resample_indices
-from .comparison import Comparison, MethodResult
+from .comparison import Comparison, MethodResult, ResultExplanations
 from .erasure import WordEraser
 from .explainers import Explainer, MethodExplainer, Targets
+from .metric import Metric
 from .metrics import METRICS, MetricContext, MetricSettings, resolve_metrics
 from .ranking import RankBy
 from .rationales import Rationale
 from .recommendation import recommend
+
+C = TypeVar("C")
 
 DEFAULT_METHODS: tuple[str, ...] = ("integrated_gradients", "input_x_gradient", "saliency", "smoothgrad")
 
@@ -89,22 +93,19 @@ def compare(
     explainers = _explainers(tokenizer, methods, settings, method_settings or {})
     eraser = WordEraser(model, tokenizer, fill=fill, quantity=metric_quantity, batch_size=batch_size, show_progress=False)
     indices = resample_indices(len(texts), n_bootstrap, seed)
-    results: dict[str, MethodResult] = {}
-    for name in progress(list(explainers), len(explainers), "comparing methods", show_progress):
-        started = time.perf_counter()
-        explanations = Explanations(explainers[name](model, texts, text_pairs, target, contrast))
-        if len(explanations) != len(texts):
-            raise InvalidInputError(f"method {name!r} returned {len(explanations)} explanations for {len(texts)} texts")
-        explained = time.perf_counter()
-        context = MetricContext(
+    results = score_methods(
+        {name: partial(_explain, e, model, texts, text_pairs, target, contrast) for name, e in explainers.items()},
+        lambda name, explanations: MetricContext(
             model, tokenizer, eraser, eraser.prepare(explanations), explanations, explainers[name], rationales, metric_settings
-        )
-        per_metric = {m: np.asarray(METRICS[m].compute(context), dtype=np.float64) for m in chosen_metrics}
-        summary = {m: estimate(per_metric[m], indices, confidence) for m in chosen_metrics}
-        results[name] = MethodResult(name, explanations, explained - started, time.perf_counter() - explained, per_metric, summary)
-    agreed = agreement({n: r.explanations for n, r in results.items()}, agreement_threshold) if len(results) > 1 else None
-    summaries = {n: r.summary for n, r in results.items()}
-    text = recommend(summaries, {n: r.values for n, r in results.items()}, METRICS, primary, indices, confidence, agreed)
+        ),
+        METRICS,
+        chosen_metrics,
+        len(texts),
+        indices,
+        confidence,
+        show_progress,
+    )
+    agreed, text = conclude(results, METRICS, primary, indices, confidence, agreement_threshold)
     recorded = {
         "n_inputs": len(texts),
         "quantity": f"the {metric_quantity}" if metric_quantity else "the quantity each method explained",
@@ -117,7 +118,54 @@ def compare(
         "n_samples": n_samples,
         "model_rows": eraser.rows_evaluated,
     }
-    return Comparison(list(texts), results, chosen_metrics, primary, text, agreed, recorded)
+    return Comparison(list(texts), results, chosen_metrics, primary, text, agreed, recorded, METRICS)
+
+
+def score_methods(
+    explain: Mapping[str, Callable[[], ResultExplanations]],
+    context_of: Callable[[str, Any], C],
+    registry: Mapping[str, Metric[C]],
+    chosen: Sequence[str],
+    n_inputs: int,
+    indices: np.ndarray,
+    confidence: float,
+    show_progress: bool | None,
+) -> dict[str, MethodResult]:
+    """For each method, in order: explain every input (timed), then compute each chosen metric of ``registry``
+    on ``context_of(method, explanations)`` (timed) and summarise it with bootstrap intervals over ``indices``.
+    Modality-free: each front end's compare supplies the explaining and its metrics' context."""
+    results: dict[str, MethodResult] = {}
+    for name in progress(list(explain), len(explain), "comparing methods", show_progress):
+        started = time.perf_counter()
+        explanations = explain[name]()
+        if len(explanations) != n_inputs:
+            raise InvalidInputError(f"method {name!r} returned {len(explanations)} explanations for {n_inputs} inputs")
+        explained = time.perf_counter()
+        context = context_of(name, explanations)
+        per_metric = {m: np.asarray(registry[m].compute(context), dtype=np.float64) for m in chosen}
+        summary = {m: estimate(per_metric[m], indices, confidence) for m in chosen}
+        results[name] = MethodResult(name, explanations, explained - started, time.perf_counter() - explained, per_metric, summary)
+    return results
+
+
+def conclude(
+    results: Mapping[str, MethodResult],
+    registry: Mapping[str, Metric[Any]],
+    primary: str,
+    indices: np.ndarray,
+    confidence: float,
+    agreement_threshold: float,
+) -> tuple[Agreement | None, str]:
+    """The methods' per-input agreement (with two methods or more) and the recommendation on ``primary``."""
+    agreed = agreement({n: r.explanations for n, r in results.items()}, agreement_threshold) if len(results) > 1 else None
+    summaries = {n: r.summary for n, r in results.items()}
+    return agreed, recommend(summaries, {n: r.values for n, r in results.items()}, registry, primary, indices, confidence, agreed)
+
+
+def _explain(
+    explainer: Explainer, model: nn.Module, texts: list[str], text_pairs: Sequence[str] | None, target: Targets, contrast: LabelSpec
+) -> Explanations:
+    return Explanations(explainer(model, texts, text_pairs, target, contrast))
 
 
 def _texts(texts: Sequence[str] | None, rationales: Sequence[Rationale] | None) -> list[str]:
@@ -138,9 +186,18 @@ def _texts(texts: Sequence[str] | None, rationales: Sequence[Rationale] | None) 
 def _explainers(
     tokenizer: Any, methods: MethodsLike, settings: Mapping[str, Any], per_method: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, Explainer]:
+    named = named_methods(methods, per_method)
+    return {
+        label: MethodExplainer(tokenizer, method, {**settings, **per_method.get(label, {})}) if isinstance(method, str) else method
+        for label, method in named.items()
+    }
+
+
+def named_methods(methods: Sequence[str] | Mapping[str, Any], per_method: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """``methods`` (names, or a mapping from a label to a name or an explainer callable) checked, as label -> method."""
     if isinstance(methods, str):
         raise InvalidInputError(f"methods must be a list of names (or a mapping), got the string {methods!r}; wrap it in a list")
-    named: dict[str, str | Explainer] = dict(methods) if isinstance(methods, Mapping) else {m: m for m in methods}
+    named: dict[str, Any] = dict(methods) if isinstance(methods, Mapping) else {m: m for m in methods}
     if isinstance(methods, Sequence) and len(named) != len(methods):
         raise InvalidInputError(f"methods are listed more than once: {list(methods)}")
     if not named:
@@ -148,12 +205,7 @@ def _explainers(
     unknown = sorted(set(per_method) - set(named))
     if unknown:
         raise InvalidInputError(f"method_settings names methods that are not compared: {unknown}")
-    out: dict[str, Explainer] = {}
     for label, method in named.items():
-        if isinstance(method, str):
-            out[label] = MethodExplainer(tokenizer, method, {**settings, **per_method.get(label, {})})
-        elif callable(method):
-            out[label] = method
-        else:
+        if not isinstance(method, str) and not callable(method):
             raise InvalidInputError(f"method {label!r} must be a method name or an explainer callable, got {type(method).__name__}")
-    return out
+    return named

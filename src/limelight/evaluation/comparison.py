@@ -8,6 +8,7 @@ import the report and the report can import it.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,16 @@ import numpy as np
 
 from limelight import _display
 from limelight.text.explanation import Explanations
+from limelight.vision.explanation import ImageExplanations
 
 from .agreement import Agreement
 from .bootstrap import Estimate
+from .metric import Metric
 
 REPORT_TITLE = "limelight: which explanation to trust"
+
+ResultExplanations = Explanations | ImageExplanations
+"""One method's explanations of a comparison's inputs: texts or images."""
 
 
 @dataclass(frozen=True)
@@ -28,7 +34,7 @@ class MethodResult:
     """One method's explanations, timings, per-input metric values and their summaries."""
 
     name: str
-    explanations: Explanations
+    explanations: ResultExplanations
     explain_seconds: float
     metric_seconds: float
     values: dict[str, np.ndarray]
@@ -46,6 +52,8 @@ class Comparison:
     recommendation: str
     agreement: Agreement | None
     settings: dict[str, Any] = field(default_factory=dict)
+    registry: Mapping[str, Metric[Any]] = field(default_factory=dict, repr=False)
+    """The metrics the columns come from (names, labels, arrows): the text or the image registry."""
 
     @property
     def methods(self) -> list[str]:

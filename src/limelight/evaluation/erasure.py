@@ -27,13 +27,16 @@ from typing import Any
 import numpy as np
 from torch import Tensor, nn
 
+from limelight.engine.objective import Objective
 from limelight.errors import InvalidInputError
 from limelight.text.encoding import Encoding, encode
 from limelight.text.erasure import ERASURE_NAMES, Erasure, ErasureLike, erase
 from limelight.text.explanation import Explanation
 from limelight.text.labels import model_labels
-from limelight.text.objective import Objective
+from limelight.text.objective import objective_of
 from limelight.text.runner import Shift, TextRunner
+
+from .eraser import Perturbation
 
 FILLS: tuple[str, ...] = ERASURE_NAMES
 """The names of the erasures a word can disappear by (:class:`~limelight.text.erasure.Erasure`)."""
@@ -50,25 +53,9 @@ class Subject:
     objective: Objective
 
     @property
-    def n_words(self) -> int:
+    def n_features(self) -> int:
         """How many words the explanation scores."""
         return len(self.words)
-
-
-@dataclass(frozen=True)
-class Perturbation:
-    """A subject's text with the words ``removed`` erased and, optionally, each word's embedding
-    moved ``shift[w]`` of the way towards the pad token's embedding."""
-
-    subject: Subject
-    removed: tuple[int, ...] = ()
-    shift: tuple[float, ...] | None = None
-
-
-def keep_only(subject: Subject, kept: Sequence[int]) -> Perturbation:
-    """The perturbation that erases every word except ``kept``."""
-    keep = set(int(w) for w in kept)
-    return Perturbation(subject, tuple(w for w in range(subject.n_words) if w not in keep))
 
 
 @dataclass(frozen=True)
@@ -159,7 +146,7 @@ class WordEraser:
                     "that this tokenizer's encoding of the text does not have; evaluate with the tokenizer that made it"
                 )
         scores = np.array([span.score for span in explanation.word_spans], dtype=np.float64)
-        return Subject(explanation, encoding, words, scores, Objective.of(explanation, self.labels, self.quantity))
+        return Subject(explanation, encoding, words, scores, objective_of(explanation, self.labels, self.quantity))
 
     def _checked(self, fill: ErasureLike) -> Erasure:
         """The erasure ``fill`` names, checked against this tokenizer (a pad/mask/unk fill needs that token)."""
@@ -171,8 +158,8 @@ class WordEraser:
         removed = {token for word in perturbation.removed for token in subject.words[word]}
         shift = None
         if perturbation.shift is not None:
-            if len(perturbation.shift) != subject.n_words:
-                raise InvalidInputError(f"a shift needs one value per word ({subject.n_words}), got {len(perturbation.shift)}")
+            if len(perturbation.shift) != subject.n_features:
+                raise InvalidInputError(f"a shift needs one value per word ({subject.n_features}), got {len(perturbation.shift)}")
             per_token = [0.0] * len(encoding)
             for word, amount in zip(subject.words, perturbation.shift):
                 for token in word:

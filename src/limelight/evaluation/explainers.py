@@ -40,7 +40,12 @@ class MethodExplainer:
     settings: Mapping[str, Any] = field(default_factory=dict)
 
     def __call__(
-        self, model: nn.Module, texts: Sequence[str], text_pairs: Sequence[str] | None = None, target: Targets = None, contrast: LabelSpec = None
+        self,
+        model: nn.Module,
+        texts: Sequence[str],
+        text_pairs: Sequence[str] | None = None,
+        target: Targets = None,
+        contrast: LabelSpec = None,
     ) -> Sequence[Explanation]:
         explainer = TextExplainer(model, self.tokenizer, method=self.method, **self.settings)
         return list(explainer.explain(list(texts), None if text_pairs is None else list(text_pairs), target=target, contrast=contrast))
@@ -60,7 +65,9 @@ def explain_like(explainer: Explainer, model: nn.Module, explanations: Sequence[
         pairs = [e.text_pair or "" for e in chosen] if paired else None
         again = list(explainer(model, [e.text for e in chosen], pairs, [e.target_label for e in chosen], contrast))
         if len(again) != len(chosen):
-            raise InvalidInputError(f"the explainer returned {len(again)} explanations for {len(chosen)} texts; it must return one per text")
+            raise InvalidInputError(
+                f"the explainer returned {len(again)} explanations for {len(chosen)} texts; it must return one per text"
+            )
         for index, explanation in zip(indices, again):
             out[index] = explanation
     return out  # type: ignore[return-value]  # every index is in one group

@@ -13,7 +13,8 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-C = TypeVar("C")
+C = TypeVar("C", contravariant=True)
+"""A metric that computes itself from a general context (the erasure metrics) serves a more specific one too."""
 
 
 @dataclass(frozen=True)

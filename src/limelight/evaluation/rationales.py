@@ -22,7 +22,14 @@ from pathlib import Path
 from limelight.errors import InvalidInputError
 
 PTB_ESCAPES: dict[str, str] = {
-    "-LRB-": "(", "-RRB-": ")", "-LSB-": "[", "-RSB-": "]", "-LCB-": "{", "-RCB-": "}", "``": '"', "''": '"',
+    "-LRB-": "(",
+    "-RRB-": ")",
+    "-LSB-": "[",
+    "-RSB-": "]",
+    "-LCB-": "{",
+    "-RCB-": "}",
+    "``": '"',
+    "''": '"',
 }
 """Whole-token PTB escapes and what they stand for."""
 

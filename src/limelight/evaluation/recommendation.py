@@ -24,7 +24,12 @@ Metrics = Mapping[str, Metric[Any]]
 RANDOMISATION_WARNING = 0.5
 """Mean rho after model randomisation above which a method is said to ignore the model."""
 
-_SUPERLATIVE = {"faithfulness": "most faithful", "plausibility": "most plausible", "robustness": "most stable", "sanity": "most model-dependent"}
+_SUPERLATIVE = {
+    "faithfulness": "most faithful",
+    "plausibility": "most plausible",
+    "robustness": "most stable",
+    "sanity": "most model-dependent",
+}
 
 
 def ranking(summaries: Mapping[str, Mapping[str, Estimate]], metric: Metric[Any]) -> list[str]:
@@ -87,7 +92,9 @@ def _consistency(summaries: Mapping[str, Mapping[str, Estimate]], metrics: Metri
 
 def _warnings(summaries: Mapping[str, Mapping[str, Estimate]], agreement: Agreement | None) -> list[str]:
     out = []
-    stuck = {m: s["randomisation"].mean for m, s in summaries.items() if "randomisation" in s and s["randomisation"].mean > RANDOMISATION_WARNING}
+    stuck = {
+        m: s["randomisation"].mean for m, s in summaries.items() if "randomisation" in s and s["randomisation"].mean > RANDOMISATION_WARNING
+    }
     if stuck:
         listed = ", ".join(f"{m} (mean rho {rho:.2f})" for m, rho in stuck.items())
         out.append(

@@ -21,7 +21,10 @@ import numpy as np
 from limelight._display import register_html, register_view
 from limelight.engine.validation import check_choice
 from limelight.errors import MissingDependencyError
+from limelight.text.explanation import Explanation
+from limelight.vision.explanation import ImageExplanation, ImageExplanations
 from limelight.viz.html import Markup, compare_body, document, fragment, tag
+from limelight.viz.image import image_body
 
 from .comparison import REPORT_TITLE, Comparison
 from .metrics import METRICS
@@ -52,19 +55,25 @@ def _short(text: str) -> str:
 
 
 def _header_cells(comparison: Comparison) -> list[str]:
-    return ["method", *(f"{METRICS[m].label} {METRICS[m].arrow}" for m in comparison.metrics), "explain time (s)", "metric time (s)"]
+    registry = comparison.registry or METRICS
+    return ["method", *(f"{registry[m].label} {registry[m].arrow}" for m in comparison.metrics), "explain time (s)", "metric time (s)"]
 
 
 def _row_cells(comparison: Comparison, method: str) -> list[str]:
     result = comparison.results[method]
-    return [method, *(result.summary[m].format() for m in comparison.metrics), f"{result.explain_seconds:.1f}", f"{result.metric_seconds:.1f}"]
+    return [
+        method,
+        *(result.summary[m].format() for m in comparison.metrics),
+        f"{result.explain_seconds:.1f}",
+        f"{result.metric_seconds:.1f}",
+    ]
 
 
 def _settings_line(comparison: Comparison) -> str:
     s = comparison.settings
     return (
-        f"{s['n_inputs']} inputs; metrics measure {s['quantity']}; erased words: {s['fill']}; words ranked by "
-        f"{s['rank_by']} score; {s['confidence']:.0%} bootstrap intervals over inputs from {s['n_bootstrap']} resamples "
+        f"{s['n_inputs']} inputs; metrics measure {s['quantity']}; erased {s.get('features', 'words')}: {s['fill']}; "
+        f"{s.get('features', 'words')} ranked by {s['rank_by']} score; {s['confidence']:.0%} bootstrap intervals over inputs from {s['n_bootstrap']} resamples "
         f"(seed {s['seed']}); {s['model_rows']} model rows evaluated. ↑ higher is better, ↓ lower is better; n/a: undefined for the method."
     )
 
@@ -124,7 +133,10 @@ def _table(comparison: Comparison) -> Markup:
 
 def _inputs_table(comparison: Comparison) -> Markup:
     primary = comparison.primary
-    head = tag("thead", tag("tr", *(tag("th", c, scope="col") for c in ["#", "text", "agreement", *(f"{m}: {primary}" for m in comparison.methods)])))
+    head = tag(
+        "thead",
+        tag("tr", *(tag("th", c, scope="col") for c in ["#", "text", "agreement", *(f"{m}: {primary}" for m in comparison.methods)])),
+    )
     flags = comparison.agreement.flagged if comparison.agreement else np.zeros(len(comparison.texts), dtype=bool)
     rows = []
     for index, text in enumerate(comparison.texts):
@@ -150,8 +162,14 @@ def _body(comparison: Comparison, max_flagged: int) -> Markup:
         tag("p", _agreement_line(comparison)),
     ]
     for index in _flagged(comparison)[:max_flagged]:
-        parts.append(tag("h3", f"Input {index}: methods disagree (least agreeing: {_pair(comparison, index)})", style="font:600 14px sans-serif"))
-        parts.append(compare_body([comparison.results[m].explanations[index] for m in comparison.methods], comparison.methods))
+        parts.append(
+            tag("h3", f"Input {index}: methods disagree (least agreeing: {_pair(comparison, index)})", style="font:600 14px sans-serif")
+        )
+        shown = [comparison.results[m].explanations[index] for m in comparison.methods]
+        if isinstance(shown[0], ImageExplanation):
+            parts.append(image_body(ImageExplanations(e for e in shown if isinstance(e, ImageExplanation))))
+        else:
+            parts.append(compare_body([e for e in shown if isinstance(e, Explanation)], comparison.methods))
     parts.append(tag("details", tag("summary", "Every input (flagged rows highlighted)"), _inputs_table(comparison)))
     return Markup("".join(parts))
 

@@ -43,8 +43,10 @@ from limelight.engine.validation import check_choice, check_count, check_positiv
 from limelight.errors import InvalidInputError
 from limelight.text.encoding import encode_batch
 from limelight.text.explanation import Explanation
+from limelight.text.runner import input_embeddings
 
-from .erasure import Perturbation, WordEraser
+from .eraser import Eraser, Perturbation
+from .erasure import WordEraser
 from .explainers import Explainer, explain_like
 from .faithfulness import Items, subjects_of
 
@@ -52,7 +54,7 @@ PERTURBATIONS: tuple[str, ...] = ("dropout", "embedding")
 
 
 def infidelity(
-    eraser: WordEraser,
+    eraser: Eraser,
     items: Items,
     perturbation: str = "dropout",
     *,
@@ -67,24 +69,26 @@ def infidelity(
     check_count("n_samples", n_samples)
     check_probability("probability", check_positive("probability", probability))  # in (0, 1]
     check_positive("scale", scale)
+    if perturbation == "embedding" and not isinstance(eraser, WordEraser):
+        raise InvalidInputError("the embedding perturbation moves word embeddings: it needs a WordEraser; use 'dropout' for images")
     subjects = subjects_of(eraser, items)
     requests: list[Perturbation] = [Perturbation(s) for s in subjects]
     predicted: list[np.ndarray] = []
     for index, subject in enumerate(subjects):
         rng = np.random.default_rng([seed, index])
         if perturbation == "dropout":
-            masks = rng.random((n_samples, subject.n_words)) < probability
+            masks = rng.random((n_samples, subject.n_features)) < probability
             requests += [Perturbation(subject, tuple(int(w) for w in np.flatnonzero(m))) for m in masks]
             predicted.append(masks.astype(np.float64) @ subject.scores)
         else:
-            eps = rng.normal(0.0, scale, (n_samples, subject.n_words))
+            eps = rng.normal(0.0, scale, (n_samples, subject.n_features))
             requests += [Perturbation(subject, shift=tuple(float(v) for v in row)) for row in eps]
             predicted.append(eps @ subject.scores)
     values = eraser.values(requests)
     full, rest = values[: len(subjects)], values[len(subjects) :].reshape(len(subjects), n_samples)
     out = np.full(len(subjects), math.nan)
     for index, (subject, prediction, f_x, perturbed) in enumerate(zip(subjects, predicted, full, rest)):
-        if subject.n_words:
+        if subject.n_features:
             out[index] = _infidelity(prediction, f_x - perturbed, normalize)
     return out
 
@@ -116,15 +120,20 @@ def max_sensitivity(
     ids = _content_ids(tokenizer, explanations)
     ratios = np.empty((n_samples, len(explanations)))
     for sample in range(n_samples):
-        with _perturbed_rows(model.get_input_embeddings(), ids, radius, seed * 100_003 + sample):
+        with _perturbed_rows(input_embeddings(model), ids, radius, seed * 100_003 + sample):
             again = explain_like(explainer, model, explanations)
         for index, (scores, explanation) in enumerate(zip(original, again)):
             moved = np.array([span.score for span in explanation.word_spans])
-            if moved.shape != scores.shape:
-                raise InvalidInputError(f"re-explaining text {index} gave {moved.size} words instead of {scores.size}")
-            norm = float(np.linalg.norm(scores))
-            ratios[sample, index] = float(np.linalg.norm(moved - scores)) / norm if norm > 0 else math.nan
+            ratios[sample, index] = relative_change(scores, moved, f"text {index}", "words")
     return ratios.max(axis=0)  # nan where the explanation is all zeros: no relative change is defined
+
+
+def relative_change(scores: np.ndarray, moved: np.ndarray, where: str, unit: str) -> float:
+    """``||moved - scores|| / ||scores||`` (``nan`` for all-zero scores); re-explaining ``where`` must give as many ``unit``."""
+    if moved.shape != scores.shape:
+        raise InvalidInputError(f"re-explaining {where} gave {moved.size} {unit} instead of {scores.size}")
+    norm = float(np.linalg.norm(scores))
+    return float(np.linalg.norm(moved - scores)) / norm if norm > 0 else math.nan
 
 
 def _content_ids(tokenizer: Any, explanations: Sequence[Explanation]) -> list[int]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +28,7 @@ from torch import nn
 
 from limelight.errors import InvalidInputError
 from limelight.text.explanation import Explanation
+from limelight.text.runner import input_embeddings
 
 from .explainers import Explainer, explain_like
 from .ranking import spearman
@@ -48,7 +49,7 @@ class Block:
 
 def randomisation_blocks(model: nn.Module) -> list[Block]:
     """The head, then each layer of the largest ``nn.ModuleList`` from the top (module docstring)."""
-    embedding = model.get_input_embeddings()
+    embedding = input_embeddings(model)
     embedding_name = next((name for name, module in model.named_modules() if module is embedding), None)
     if embedding_name is None:
         raise InvalidInputError("the model's get_input_embeddings() is not one of its modules")
@@ -120,7 +121,9 @@ def _scores(explanation: Explanation) -> np.ndarray:
 
 
 def _rho(original: Sequence[Explanation], again: Sequence[Explanation]) -> np.ndarray:
-    return np.array([spearman(_scores(a), _scores(b)) if len(a.word_spans) == len(b.word_spans) else math.nan for a, b in zip(original, again)])
+    return np.array(
+        [spearman(_scores(a), _scores(b)) if len(a.word_spans) == len(b.word_spans) else math.nan for a, b in zip(original, again)]
+    )
 
 
 def cascading_randomisation(
@@ -141,15 +144,24 @@ def cascading_randomisation(
     chosen = list(blocks) if blocks is not None else randomisation_blocks(model)
     if not chosen:
         raise InvalidInputError("no parameters to randomise outside the input embeddings")
+    return cascade(model, chosen, lambda copied: _rho(explanations, explain_like(explainer, copied, explanations)), seed, only_final)
+
+
+def cascade(
+    model: nn.Module, blocks: Sequence[Block], rho_after: Callable[[nn.Module], np.ndarray], seed: int = 0, only_final: bool = False
+) -> RandomisationCurve:
+    """Randomise ``blocks`` of a copy of ``model`` one after another; after each (or only the last) step,
+    ``rho_after(copy)`` gives one rho per input. Modality-free: the caller re-explains and compares."""
     copied = copy.deepcopy(model)
     names, rows = [], []
-    for step, block in enumerate(chosen):
+    for step, block in enumerate(blocks):
         randomise(copied, block, seed + step)
-        if only_final and step < len(chosen) - 1:
+        if only_final and step < len(blocks) - 1:
             continue
         names.append("all" if only_final else block.name)
-        rows.append(_rho(explanations, explain_like(explainer, copied, explanations)))
-    return RandomisationCurve(tuple(names), np.array(rows).reshape(len(rows), len(explanations)))
+        rows.append(np.asarray(rho_after(copied), dtype=np.float64))
+    count = rows[0].shape[0] if rows else 0
+    return RandomisationCurve(tuple(names), np.array(rows).reshape(len(rows), count))
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ class TinyConfig:
     pad_token_id: int | None = None
 
 
-class ClassifierOutput(dict):  # type: ignore[type-arg]
+class ClassifierOutput(dict[str, Tensor]):
     """``{"logits": ...}`` that also answers ``.logits``, like a Hugging Face model output."""
 
     @property

@@ -60,7 +60,7 @@ class BaselineSpec:
             return value
         if isinstance(value, str):
             return cls(kind=value) if value in NAMED_KINDS else cls(kind="text", text=value)  # type: ignore[arg-type]
-        if isinstance(value, tuple) and len(value) == 2 and all(isinstance(part, str) for part in value):
+        if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], str):
             return cls(kind="text", text=value[0], text_pair=value[1])
         if isinstance(value, torch.Tensor):
             if value.dim() != 1 or value.is_floating_point() or value.is_complex():
@@ -70,7 +70,7 @@ class BaselineSpec:
                 )
             return cls(kind="ids", ids=tuple(int(i) for i in value.tolist()))
         if isinstance(value, Sequence) and all(isinstance(i, int) and not isinstance(i, bool) for i in value):
-            return cls(kind="ids", ids=tuple(value))
+            return cls(kind="ids", ids=tuple(int(i) for i in value))
         raise InvalidInputError(
             f"cannot use {type(value).__name__} as a text baseline; give one of {NAMED_KINDS}, "
             "a string, a (text, text_pair) tuple, or a sequence of token ids"

@@ -115,9 +115,7 @@ def encode(tokenizer: PreTrainedTokenizerBase, text: str, text_pair: str | None 
     return encode_batch(tokenizer, [text], None if text_pair is None else [text_pair])[0]
 
 
-def encode_batch(
-    tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], text_pairs: Sequence[str] | None = None
-) -> list[Encoding]:
+def encode_batch(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], text_pairs: Sequence[str] | None = None) -> list[Encoding]:
     """Tokenise many texts (or pairs) in one tokenizer call, without truncation or padding."""
     if not getattr(tokenizer, "is_fast", False):
         raise InvalidInputError(
@@ -147,13 +145,9 @@ def encode_batch(
     for row, text in enumerate(texts):
         input_ids = tuple(batch["input_ids"][row])
         sequence_ids = batch.sequence_ids(row)
-        special = tuple(
-            bool(flag) or seq is None for flag, seq in zip(batch["special_tokens_mask"][row], sequence_ids)
-        )
+        special = tuple(bool(flag) or seq is None for flag, seq in zip(batch["special_tokens_mask"][row], sequence_ids))
         text_pair = None if text_pairs is None else text_pairs[row]
-        segments, offsets = _clean_offsets(
-            (text, text_pair), batch["offset_mapping"][row], sequence_ids, special
-        )
+        segments, offsets = _clean_offsets((text, text_pair), batch["offset_mapping"][row], sequence_ids, special)
         encodings.append(
             Encoding(
                 text=text,
@@ -227,26 +221,20 @@ class PaddedBatch:
     def pad(self, rows: Sequence[Sequence[int]], value: int) -> torch.Tensor:
         """Pad other per-token rows (e.g. baseline ids), given in row order, exactly like ``input_ids``."""
         if [len(row) for row in rows] != list(self.lengths):
-            raise InvalidInputError(
-                f"rows have lengths {[len(row) for row in rows]} but the batch rows have {list(self.lengths)}"
-            )
+            raise InvalidInputError(f"rows have lengths {[len(row) for row in rows]} but the batch rows have {list(self.lengths)}")
         return pad_sequences(rows, value, self.padding_side, width=self.input_ids.shape[1])
 
     def unpad(self, values: torch.Tensor) -> list[torch.Tensor]:
         """Split a ``[rows, width, ...]`` tensor into one ``[length, ...]`` tensor per row, padding removed."""
         if values.shape[:2] != self.input_ids.shape:
-            raise InvalidInputError(
-                f"values of shape {tuple(values.shape)} do not match the batch's {tuple(self.input_ids.shape)}"
-            )
+            raise InvalidInputError(f"values of shape {tuple(values.shape)} do not match the batch's {tuple(self.input_ids.shape)}")
         width = self.input_ids.shape[1]
         if self.padding_side == "right":
             return [values[row, :length] for row, length in enumerate(self.lengths)]
         return [values[row, width - length :] for row, length in enumerate(self.lengths)]
 
 
-def pad_sequences(
-    rows: Sequence[Sequence[int]], value: int, side: str = "right", width: int | None = None
-) -> torch.Tensor:
+def pad_sequences(rows: Sequence[Sequence[int]], value: int, side: str = "right", width: int | None = None) -> torch.Tensor:
     """A ``[len(rows), width]`` long tensor of the rows, padded with ``value`` on ``side``."""
     check_choice("padding side", side, PADDING_SIDES)
     longest = max((len(row) for row in rows), default=0)
@@ -288,13 +276,15 @@ def batch_by_length(
         raise InvalidInputError(f"batch_size must be a positive integer or None, got {batch_size}")
     if max_padding is not None and not 0 <= max_padding < 1:
         raise InvalidInputError(f"max_padding must be a fraction in [0, 1), got {max_padding}")
-    side = padding_side or getattr(tokenizer, "padding_side", "right")
+    side: str = padding_side or getattr(tokenizer, "padding_side", None) or "right"
     size = batch_size or max(len(encodings), 1)
     groups: list[list[int]] = []
     for index in length_order(encodings):
         current = groups[-1] if groups else None
-        fits = current is not None and len(current) < size and (
-            max_padding is None or len(encodings[index]) >= (1 - max_padding) * len(encodings[current[0]])
+        fits = (
+            current is not None
+            and len(current) < size
+            and (max_padding is None or len(encodings[index]) >= (1 - max_padding) * len(encodings[current[0]]))
         )
         if fits:
             current.append(index)  # type: ignore[union-attr]
@@ -303,9 +293,7 @@ def batch_by_length(
     return [_pad_batch(tokenizer, encodings, tuple(group), side) for group in groups]
 
 
-def _pad_batch(
-    tokenizer: PreTrainedTokenizerBase, encodings: Sequence[Encoding], indices: tuple[int, ...], side: str
-) -> PaddedBatch:
+def _pad_batch(tokenizer: PreTrainedTokenizerBase, encodings: Sequence[Encoding], indices: tuple[int, ...], side: str) -> PaddedBatch:
     chosen = [encodings[index] for index in indices]
     lengths = tuple(len(encoding) for encoding in chosen)
     pad_id = getattr(tokenizer, "pad_token_id", None)

@@ -162,5 +162,7 @@ def erase(encoding: Encoding, tokens: Collection[int], erasure: Erasure, tokeniz
         return encoding.select([index for index, keep in enumerate(kept[0].tolist()) if keep])
     replacement = torch.tensor([erasure.replacement(tokenizer, encoding)], dtype=torch.long)
     attention = torch.tensor([encoding.attention], dtype=torch.long)
-    ids, attention = replace_tokens(torch.tensor([encoding.input_ids], dtype=torch.long), attention, replacement, kept, pad_token_id(tokenizer))
+    ids, attention = replace_tokens(
+        torch.tensor([encoding.input_ids], dtype=torch.long), attention, replacement, kept, pad_token_id(tokenizer)
+    )
     return replace(encoding, input_ids=tuple(ids[0].tolist()), attention_mask=tuple(attention[0].tolist()))

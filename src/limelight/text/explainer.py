@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import torch
 from torch import Tensor, nn
@@ -19,16 +19,17 @@ from torch import Tensor, nn
 from .._progress import progress
 from .._warnings import warn
 from ..engine.evidence import Evidence, ExampleEvidence
-from ..errors import ContrastWarning, InvalidInputError
+from ..engine.objective import Objective, check_quantity, output_transform
+from ..errors import ContrastWarning, InvalidInputError, TargetError
 from .baselines import BaselineLike, BaselineSpec, baseline_ids
+from .checks import check_method_options, check_texts, check_tokenizer_fits, check_unknown_rate
 from .encoding import Encoding, PaddedBatch, encode_batch
 from .erasure import Erasure, pad_token_id
 from .explanation import Explanation, Explanations
-from .labels import LabelSpec, label_names, resolve_label
+from .labels import LabelSpec, model_labels, resolve_label
 from .loading import load_local
 from .methods import TEXT_METHODS, Batch, PerturbationTextMethod, Setting, text_method_name
-from .objective import Objective, check_quantity, output_transform
-from .runner import Piece, TextRunner, mean_over_windows
+from .runner import Piece, TextRunner, input_embeddings, mean_over_windows
 from .windows import WindowPlan, stitch
 from .words import GROUPINGS, POOLINGS, group_words, token_spans, word_spans
 
@@ -87,6 +88,7 @@ class TextExplainer:
             tokenizer = tokenizer or loaded_tokenizer
         if not isinstance(model, nn.Module) or not hasattr(model, "get_input_embeddings"):
             raise InvalidInputError("model must be a Hugging Face classifier (with get_input_embeddings()) or a local model directory")
+        self._labels = model_labels(model)
         if tokenizer is None:
             raise InvalidInputError("pass the model's tokenizer (a fast Hugging Face tokenizer)")
         if words not in GROUPINGS or (pooling is not None and pooling not in POOLINGS):
@@ -96,19 +98,28 @@ class TextExplainer:
         self.method_name = text_method_name(method)
         self.method = TEXT_METHODS[self.method_name]
         self.baseline = _check_baseline(BaselineSpec.parse(baseline), self.method, method)
-        self.quantity = check_quantity(quantity)
+        self.quantity = _check_quantity_for(check_quantity(quantity), len(self._labels))
         self.words = words
         self.pooling = pooling or ("sum" if self.method.additive else "max")
         self.show_progress = show_progress
         self.options = {**self.method.defaults, **method_options}
-        self.layer = model.get_input_embeddings()
+        self.layer = input_embeddings(model)
+        check_tokenizer_fits(self.layer, tokenizer)
         self.pad_id = pad_token_id(tokenizer)
         setting = Setting(model, self.layer, output_transform(self.quantity), self.pad_id, self.baseline.erasure == Erasure.DELETE)
         self._engine = self.method.build(setting)
+        check_method_options(self._engine, method_options, self.method_name)
         self._settings = {
-            "method": method, "baseline": baseline, "quantity": quantity, "words": words, "pooling": pooling,
-            "batch_size": batch_size, "max_length": max_length, "window_overlap": window_overlap,
-            "show_progress": show_progress, **method_options,
+            "method": method,
+            "baseline": baseline,
+            "quantity": quantity,
+            "words": words,
+            "pooling": pooling,
+            "batch_size": batch_size,
+            "max_length": max_length,
+            "window_overlap": window_overlap,
+            "show_progress": show_progress,
+            **method_options,
         }
 
     @classmethod
@@ -119,7 +130,17 @@ class TextExplainer:
     @property
     def labels(self) -> list[str]:
         """The model's label names, in class-index order."""
-        return label_names(self.model.config, self.model.config.num_labels)
+        return list(self._labels)
+
+    @overload
+    def explain(  # type: ignore[overload-overlap]  # a str is also a Sequence[str]; this first overload wins for it
+        self, texts: str, text_pairs: str | None = None, *, target: Targets = None, contrast: LabelSpec = None
+    ) -> Explanation: ...
+
+    @overload
+    def explain(
+        self, texts: Sequence[str], text_pairs: Sequence[str] | None = None, *, target: Targets = None, contrast: LabelSpec = None
+    ) -> Explanations: ...
 
     def explain(
         self,
@@ -136,11 +157,13 @@ class TextExplainer:
         the other.
         """
         single = isinstance(texts, str)
-        items = [texts] if single else list(texts)
-        pairs = None if text_pairs is None else ([text_pairs] if isinstance(text_pairs, str) else list(text_pairs))
+        items = check_texts(texts, "texts")
+        pairs = None if text_pairs is None else check_texts(text_pairs, "text_pairs")
         encodings = encode_batch(self.tokenizer, items, pairs)
         if not encodings:
             return Explanations()
+        for number, encoding in enumerate(encodings):
+            check_unknown_rate(self.tokenizer, encoding, number)
         plans = [self.runner.plan(e) for e in encodings]
         pieces = self.runner.pieces(encodings, plans)
         batches = self.runner.batches([p.encoding for p in pieces])
@@ -167,10 +190,8 @@ class TextExplainer:
         self, text: str, baselines: Sequence[BaselineLike] = ("pad", "mask", "unk", "zero"), text_pair: str | None = None, **kwargs: Any
     ) -> Explanations:
         """Explain one text against several baselines, to see how much the choice matters."""
-        return Explanations(
-            TextExplainer(self.model, self.tokenizer, **{**self._settings, "baseline": baseline}).explain(text, text_pair, **kwargs)
-            for baseline in baselines
-        )
+        explainers = [TextExplainer(self.model, self.tokenizer, **{**self._settings, "baseline": baseline}) for baseline in baselines]
+        return Explanations(explainer.explain(text, text_pair, **kwargs) for explainer in explainers)
 
     def _baselines(self, encodings: list[Encoding], pieces: list[Piece]) -> list[tuple[int, ...] | None]:
         """Each piece's baseline ids: built on its whole text, then cut like the piece (``None`` without ids)."""
@@ -186,7 +207,9 @@ class TextExplainer:
         for batch in progress(batches, len(batches), f"explaining ({self.method_name})", self.show_progress):
             members = [pieces[i] for i in batch.indices]
             target = Objective.engine_target([objectives[p.text] for p in members])
-            token_scores, result = self.method.run(self._engine, self._batch(batch, members, [baselines[i] for i in batch.indices], target), self.options)
+            token_scores, result = self.method.run(
+                self._engine, self._batch(batch, members, [baselines[i] for i in batch.indices], target), self.options
+            )
             for row, (index, scores) in enumerate(zip(batch.indices, batch.unpad(token_scores.cpu()))):
                 scored[index] = _Scored(scores, result.evidence.row(row))
         return [scored[index] for index in range(len(pieces))]
@@ -210,33 +233,50 @@ class TextExplainer:
     def _assemble(self, encoding: Encoding, plan: WindowPlan, parts: list[_Scored], logits: Tensor, objective: Objective) -> Explanation:
         names = self.labels
         scores = stitch(plan, [p.scores for p in parts]) if plan.is_windowed else parts[0].scores
-        probabilities = torch.softmax(logits, -1)
+        # Softmax over one output is constantly 1: a one-output (regression) model has no class probability to show.
+        probabilities = {name: float(p) for name, p in zip(names, torch.softmax(logits, -1))} if len(names) > 1 else {}
         return Explanation(
             text=encoding.text,
             text_pair=encoding.text_pair,
             word_spans=word_spans(encoding, scores, self.words, self._word_pooling),  # type: ignore[arg-type]
             token_spans=token_spans(encoding, scores),
             predicted_label=names[int(logits.argmax())],
-            probabilities={name: float(p) for name, p in zip(names, probabilities)},
+            probabilities=probabilities,
             target_label=names[objective.target],
             contrast_label=None if objective.contrast is None else names[objective.contrast],
             quantity=self.quantity,
             method=self.method_name,
             method_settings={k: v for k, v in self.options.items() if _jsonable(v)},
             baseline=self.baseline.describe() if self.method.uses_baseline else "none",
-            evidence=self._evidence(parts),
+            evidence=self._evidence(parts, scores),
             windows=[(w.char_start, w.char_end) for w in plan.windows] if plan.is_windowed else [],
+            window_evidence=[p.evidence for p in parts] if plan.is_windowed else [],
         )
 
-    def _evidence(self, parts: list[_Scored]) -> ExampleEvidence:
-        """A text's evidence: its worst window's (largest ``|delta|``), with the most steps any window took."""
-        worst = max((p.evidence for p in parts), key=lambda e: abs(e.delta or 0.0))
+    def _evidence(self, parts: list[_Scored], scores: Tensor) -> ExampleEvidence:
+        """A text's evidence; for a windowed text (see :class:`Explanation`) values summed over windows, the stitched delta."""
+        windows = [p.evidence for p in parts]
+        if len(windows) == 1:
+            only = windows[0]
+            tolerance = self.options.get("tolerance") if only.delta is not None else None
+            return Evidence(
+                delta=only.delta,
+                input_value=only.input_value,
+                baseline_value=only.baseline_value,
+                n_steps=only.n_steps,
+                tolerance=tolerance,
+            )
+        inputs, bases = [e.input_value for e in windows], [e.baseline_value for e in windows]
+        input_value = None if None in inputs else float(sum(v for v in inputs if v is not None))
+        baseline_value = None if None in bases else float(sum(v for v in bases if v is not None))
+        promised = input_value is not None and baseline_value is not None and all(e.delta is not None for e in windows)
+        delta = float(scores.sum()) - (input_value or 0.0) + (baseline_value or 0.0) if promised else None
         return Evidence(
-            delta=worst.delta,
-            input_value=worst.input_value,
-            baseline_value=worst.baseline_value,
-            n_steps=max((p.evidence.n_steps for p in parts if p.evidence.n_steps is not None), default=None),
-            tolerance=self.options.get("tolerance") if worst.delta is not None else None,
+            delta=delta,
+            input_value=input_value,
+            baseline_value=baseline_value,
+            n_steps=max((e.n_steps for e in windows if e.n_steps is not None), default=None),
+            tolerance=self.options.get("tolerance") if delta is not None else None,
         )
 
     @property
@@ -245,8 +285,39 @@ class TextExplainer:
         return "sum" if isinstance(self.method, PerturbationTextMethod) else self.pooling
 
 
+Model = nn.Module | str | os.PathLike[str]
+
+
+@overload
 def explain(
-    model: nn.Module | str | os.PathLike[str],
+    model: Model,
+    tokenizer: Any,
+    texts: str,
+    text_pairs: str | None = None,
+    *,
+    target: Targets = None,
+    contrast: LabelSpec = None,
+    method: str = "integrated_gradients",
+    **settings: Any,
+) -> Explanation: ...
+
+
+@overload
+def explain(
+    model: Model,
+    tokenizer: Any = None,
+    texts: Sequence[str] = (),
+    text_pairs: Sequence[str] | None = None,
+    *,
+    target: Targets = None,
+    contrast: LabelSpec = None,
+    method: str = "integrated_gradients",
+    **settings: Any,
+) -> Explanations: ...
+
+
+def explain(
+    model: Model,
     tokenizer: Any = None,
     texts: Texts = (),
     text_pairs: Texts | None = None,
@@ -261,12 +332,26 @@ def explain(
     return explainer.explain(texts, text_pairs, target=target, contrast=contrast)
 
 
+def _check_quantity_for(quantity: str, n_outputs: int) -> str:
+    """Refuse a probability of a one-output model: softmax over one logit is constantly 1, so every score would be 0."""
+    if n_outputs == 1 and quantity != "logit":
+        raise InvalidInputError(
+            f"the model has one output (a regression or single-logit model), so its {quantity} is a softmax over one "
+            "value: constantly 1 (or 0 in log), and every score would be zero; explain quantity='logit' (its raw output)"
+        )
+    return quantity
+
+
 def _per_text_targets(target: Targets, count: int, names: list[str], logits: list[Tensor]) -> list[int]:
     """One class per text: the given label(s), or the prediction at the input (fixed for the whole path)."""
     if target is None:
         return [int(value.argmax()) for value in logits]
     if isinstance(target, (str, int)):
         return [resolve_label(target, names)] * count
+    if not isinstance(target, Sequence) or isinstance(target, (bytes, bytearray)):
+        raise TargetError(
+            f"target must be a label name, a class index, or a list of them (one per text); got {type(target).__name__} {target!r}"
+        )
     specs = list(target)
     if len(specs) != count:
         raise InvalidInputError(f"target lists {len(specs)} labels for {count} texts; give one per text or a single label")
@@ -286,9 +371,13 @@ def _check_baseline(spec: BaselineSpec, method: Any, name: str) -> BaselineSpec:
     """``"zero"`` lives in embedding space (gradient methods); ``"delete"`` removes tokens (perturbation methods)."""
     perturbation = isinstance(method, PerturbationTextMethod)
     if spec.kind == "zero" and perturbation:
-        raise InvalidInputError(f"baseline 'zero' is an embedding-space baseline; {name!r} perturbs tokens: use pad, mask, unk, delete or custom ids")
+        raise InvalidInputError(
+            f"baseline 'zero' is an embedding-space baseline; {name!r} perturbs tokens: use pad, mask, unk, delete or custom ids"
+        )
     if spec.kind == "delete" and not perturbation:
-        raise InvalidInputError(f"baseline 'delete' removes tokens, which only perturbation methods can do; {name!r} needs pad, mask, unk, zero or custom ids")
+        raise InvalidInputError(
+            f"baseline 'delete' removes tokens, which only perturbation methods can do; {name!r} needs pad, mask, unk, zero or custom ids"
+        )
     return spec
 
 

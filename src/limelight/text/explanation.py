@@ -52,10 +52,17 @@ class Explanation:
     says how far to trust the scores: ``delta`` is the completeness error of the attribution
     (sum of token scores minus the change of the explained quantity between baseline and input);
     ``None`` for methods that do not promise completeness. ``converged`` is filled from
-    :attr:`delta_bound` when not given. For a text explained in several windows (longer than the
-    model's limit), the evidence is that of the window with the largest ``|delta|`` (the weakest
-    evidence) and ``n_steps`` the most any window took, ``probabilities`` come from the mean of
-    the windows' logits, and ``windows`` lists each window's character span.
+    :attr:`delta_bound` when not given.
+
+    A text longer than the model's limit is explained in overlapping windows: ``windows`` lists
+    each window's character span and ``window_evidence`` each window's own evidence (its values
+    and completeness error, for its own tokens). ``probabilities`` come from the mean of the
+    windows' logits. Each window explains its own output ``f_w``, and a token takes its score
+    from one window (:func:`~limelight.text.windows.stitch`), so the text's evidence is defined
+    over the windows: ``input_value = sum_w f_w(x)``, ``baseline_value = sum_w f_w(b)``, and
+    ``delta = sum of token scores - sum_w (f_w(x) - f_w(b))``, which also counts what stitching
+    dropped (the scores the overlaps got in the windows that do not own them); ``n_steps`` is the
+    most any window took. :attr:`is_windowed` says so, and every view shows it.
     """
 
     text: str
@@ -72,10 +79,16 @@ class Explanation:
     contrast_label: str | None = None
     evidence: ExampleEvidence = field(default_factory=Evidence)
     windows: list[tuple[int, int]] = field(default_factory=list)
+    window_evidence: list[ExampleEvidence] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.evidence.converged is None and self.evidence.delta is not None and self.delta_bound is not None:
             self.evidence = replace(self.evidence, converged=abs(self.evidence.delta) <= self.delta_bound)
+
+    @property
+    def is_windowed(self) -> bool:
+        """True when the text was longer than the model's limit and explained in several windows."""
+        return len(self.windows) > 1
 
     @property
     def delta(self) -> float | None:
@@ -130,9 +143,9 @@ class Explanation:
         return Erasure.named(self.baseline)
 
     @property
-    def predicted_probability(self) -> float:
-        """The probability the model gives its predicted label."""
-        return self.probabilities[self.predicted_label]
+    def predicted_probability(self) -> float | None:
+        """The probability the model gives its predicted label (``None`` for a one-output model, which has none)."""
+        return self.probabilities.get(self.predicted_label)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; :meth:`from_dict` inverts it exactly."""
@@ -161,11 +174,8 @@ class Explanation:
         for key in ("word_spans", "token_spans"):
             data[key] = [Span(**{**span, "token_indices": tuple(span.get("token_indices", ()))}) for span in data[key]]
         data["windows"] = [tuple(w) for w in data.get("windows", [])]
-        evidence = dict(data.get("evidence", {}))
-        extra = sorted(set(evidence) - {f.name for f in fields(Evidence)})
-        if extra:
-            raise InvalidInputError(f"unknown evidence fields {extra}; expected a subset of {sorted(f.name for f in fields(Evidence))}")
-        data["evidence"] = Evidence(**evidence)
+        data["evidence"] = _evidence_from(data.get("evidence", {}))
+        data["window_evidence"] = [_evidence_from(record) for record in data.get("window_evidence", [])]
         return cls(**data)
 
     @classmethod
@@ -178,12 +188,19 @@ class Explanation:
         return html(self)
 
 
+def _evidence_from(record: dict[str, Any]) -> ExampleEvidence:
+    """An :class:`Evidence` from its dict; unknown fields are an error."""
+    extra = sorted(set(record) - {f.name for f in fields(Evidence)})
+    if extra:
+        raise InvalidInputError(f"unknown evidence fields {extra}; expected a subset of {sorted(f.name for f in fields(Evidence))}")
+    return Evidence(**record)
+
 
 _V1_EVIDENCE = ("baseline_value", "delta", "n_steps", "tolerance")
 """Format 1's flat evidence fields besides ``target_value`` (now ``input_value``)."""
 
 
-class Explanations(list):  # type: ignore[type-arg]
+class Explanations(list[Explanation]):
     """A list of :class:`Explanation` that also converts to JSON and to a pandas DataFrame."""
 
     def __init__(self, items: Iterable[Explanation] = ()) -> None:

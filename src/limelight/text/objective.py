@@ -1,87 +1,13 @@
-"""The one explained scalar of the text front end: a target class, an optional contrast, a quantity.
-
-Explaining and every metric measure the same number:
-``quantity(logits)[target] - quantity(logits)[contrast]`` (no contrast: just the target's). The
-quantity is the target's logit (default), probability or log-probability. Logits are additive and
-unsquashed: a probability saturates near 0 and 1, which flattens attributions exactly where the
-model is most sure (ERASER's comprehensiveness and sufficiency are defined on probabilities, so
-both are offered). The engine's target (:meth:`Objective.engine_target`) and output transform
-(:func:`output_transform`) are derived from here, so explainer and metrics cannot disagree.
-"""
+"""The objective a text explanation explained, rebuilt for its metrics (the objective itself is the engine's)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
-
-import torch
-from torch import Tensor
-
-from ..engine import Contrast
-from ..engine.forward import read_output
-from ..engine.validation import check_choice
-from ..errors import InvalidInputError
+from ..engine.objective import Objective, check_quantity
 from .explanation import Explanation
 from .labels import resolve_label
 
-QUANTITIES = ("logit", "probability", "log_probability")
-"""The quantities a class score can be explained in."""
 
-_TRANSFORMS: dict[str, Callable[[Tensor], Tensor]] = {
-    "logit": lambda logits: logits,
-    "probability": lambda logits: torch.softmax(logits, -1),
-    "log_probability": lambda logits: torch.log_softmax(logits, -1),
-}
-
-
-def check_quantity(quantity: str) -> str:
-    """Validate the explained quantity's name."""
-    check_choice("quantity", quantity, QUANTITIES)
-    return quantity
-
-
-def output_transform(quantity: str) -> Callable[[Any], Tensor]:
-    """The engine's ``output=`` callable: from a classifier's raw output to the explained scores."""
-    pick = _TRANSFORMS[check_quantity(quantity)]
-    return lambda raw: pick(read_output(raw, "logits"))
-
-
-@dataclass(frozen=True)
-class Objective:
-    """``quantity(logits)[target] - quantity(logits)[contrast]`` (no contrast: just the target's)."""
-
-    target: int
-    quantity: str = "logit"
-    contrast: int | None = None
-
-    def __post_init__(self) -> None:
-        check_quantity(self.quantity)
-
-    def value(self, logits: Tensor) -> Tensor:
-        """One value per row of ``(rows, classes)`` logits (computed in float64)."""
-        scores = output_transform(self.quantity)(logits.to(torch.float64))
-        value = scores[:, self.target]
-        return value if self.contrast is None else value - scores[:, self.contrast]
-
-    @classmethod
-    def of(cls, explanation: Explanation, labels: list[str], quantity: str | None = None) -> Objective:
-        """The objective an explanation explained; ``quantity`` overrides its quantity (e.g. ERASER's ``"probability"``)."""
-        contrast = None if explanation.contrast_label is None else resolve_label(explanation.contrast_label, labels, "contrast")
-        return cls(resolve_label(explanation.target_label, labels), check_quantity(quantity or explanation.quantity), contrast)
-
-    @staticmethod
-    def engine_target(objectives: Sequence[Objective]) -> Any:
-        """The engine's target for a batch with one objective per row: class indices, or a :class:`Contrast`.
-
-        The quantity is not part of it: it is the method's ``output=`` (:func:`output_transform`),
-        shared by the whole batch.
-        """
-        targets = [objective.target for objective in objectives]
-        contrasts = {objective.contrast for objective in objectives}
-        if contrasts == {None}:
-            return targets
-        if None in contrasts:
-            raise InvalidInputError("a batch mixes contrastive and plain objectives; explain them in separate calls")
-        versus = [objective.contrast for objective in objectives if objective.contrast is not None]
-        return Contrast(targets, versus[0] if len(contrasts) == 1 else versus)
+def objective_of(explanation: Explanation, labels: list[str], quantity: str | None = None) -> Objective:
+    """The objective an explanation explained; ``quantity`` overrides its quantity (e.g. ERASER's ``"probability"``)."""
+    contrast = None if explanation.contrast_label is None else resolve_label(explanation.contrast_label, labels, "contrast")
+    return Objective(resolve_label(explanation.target_label, labels), check_quantity(quantity or explanation.quantity), contrast)

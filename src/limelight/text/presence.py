@@ -36,10 +36,18 @@ def presence_forward(model: nn.Module, pad_id: int, delete: bool) -> Callable[..
     def forward(presence: Tensor, ids: Tensor, attention: Tensor, word_index: Tensor, baseline: Tensor, token_types: Tensor | None) -> Any:
         kept = token_presence(presence, word_index)
         if delete:
-            ids, attention, token_types = delete_tokens([ids, attention, token_types], kept & attention.bool(), [pad_id, 0, 0])
+            new_ids, new_attention, token_types = delete_tokens([ids, attention, token_types], kept & attention.bool(), [pad_id, 0, 0])
+            ids, attention = _present(new_ids), _present(new_attention)
         else:
             ids, attention = replace_tokens(ids, attention, baseline, kept, pad_id)
         extra = {} if token_types is None else {"token_type_ids": token_types}
         return model(input_ids=ids, attention_mask=attention, **extra)
 
     return forward
+
+
+def _present(row: Tensor | None) -> Tensor:
+    """A row :func:`delete_tokens` was given as a tensor, so it returns one."""
+    if row is None:
+        raise TypeError("delete_tokens dropped a required row")  # unreachable: ids and attention are tensors
+    return row

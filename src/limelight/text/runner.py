@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from .._progress import progress
 from ..engine.forward import eval_mode, read_output
 from ..engine.validation import check_count
+from ..errors import InvalidInputError
 from .encoding import Encoding, PaddedBatch, batch_by_length
 from .windows import WindowPlan, model_max_length, plan_windows, window_encodings
 
@@ -35,6 +36,15 @@ def model_device(model: nn.Module) -> torch.device:
     """The device of the model's parameters (the CPU for a model without any)."""
     parameter = next(model.parameters(), None)
     return torch.device("cpu") if parameter is None else parameter.device
+
+
+def input_embeddings(model: nn.Module) -> nn.Module:
+    """A Hugging Face-style classifier's word-embedding layer (``get_input_embeddings()``), checked to be a module."""
+    getter = getattr(model, "get_input_embeddings", None)
+    layer = getter() if callable(getter) else None
+    if not isinstance(layer, nn.Module):
+        raise InvalidInputError("the model needs get_input_embeddings() returning its word-embedding layer, like a Hugging Face classifier")
+    return layer
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,10 @@ class TextRunner:
         show_progress: bool | None = None,
     ) -> None:
         check_count("batch_size", batch_size)
+        if max_length is not None:
+            check_count("max_length", max_length)
+        if window_overlap is not None:
+            check_count("window_overlap", window_overlap, minimum=0)
         self.model, self.tokenizer = model, tokenizer
         self.batch_size, self.window_overlap, self.show_progress = batch_size, window_overlap, show_progress
         self.max_length = max_length or model_max_length(model, tokenizer)
@@ -93,7 +107,9 @@ class TextRunner:
         device = self.device
         return {name: value.to(device) for name, value in batch.model_inputs().items()}
 
-    def forward(self, batches: Sequence[PaddedBatch], shifts: Sequence[Shift | None] | None = None, description: str | None = None) -> list[Tensor]:
+    def forward(
+        self, batches: Sequence[PaddedBatch], shifts: Sequence[Shift | None] | None = None, description: str | None = None
+    ) -> list[Tensor]:
         """Float64 CPU logits per encoding the batches hold (indexed like them), in eval mode without gradients.
 
         ``shifts`` (one per encoding, or ``None``) move word embeddings towards the pad token's;
@@ -101,7 +117,7 @@ class TextRunner:
         """
         per_row: dict[int, Tensor] = {}
         show = self.show_progress if description is not None else False
-        with eval_mode([self.model], True), torch.no_grad():
+        with eval_mode([self.model], True), torch.inference_mode():
             for batch in progress(batches, len(batches), description or "", show):
                 chosen = [None if shifts is None else shifts[index] for index in batch.indices]
                 weight = None if all(shift is None for shift in chosen) else _pad_floats(batch, chosen)
@@ -110,7 +126,9 @@ class TextRunner:
                 self.rows_evaluated += len(batch.indices)
         return [per_row[index] for index in range(len(per_row))]
 
-    def logits(self, encodings: Sequence[Encoding], shifts: Sequence[Shift | None] | None = None, description: str | None = None) -> list[Tensor]:
+    def logits(
+        self, encodings: Sequence[Encoding], shifts: Sequence[Shift | None] | None = None, description: str | None = None
+    ) -> list[Tensor]:
         """Per encoding, the mean of its windows' logits (see :meth:`forward` for the arguments)."""
         pieces = self.pieces(encodings)
         cut = None if shifts is None else [_cut(shifts[p.text], p.indices) for p in pieces]
@@ -124,7 +142,7 @@ class TextRunner:
         pad_id = getattr(self.tokenizer, "pad_token_id", None)
         weight = shift.to(self.device).unsqueeze(-1)
 
-        layer: nn.Module = self.model.get_input_embeddings()  # type: ignore[operator]  # a Hugging Face-style classifier's method
+        layer = input_embeddings(self.model)
         table: Tensor = layer.weight  # type: ignore[assignment]  # an embedding layer's weight is a tensor
 
         def towards_pad(module: nn.Module, args: Any, output: Tensor) -> Tensor:

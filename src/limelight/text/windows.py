@@ -92,9 +92,7 @@ def plan_windows(encoding: Encoding, max_length: int, overlap: int | None = None
         last = len(sliding) - room
         starts = [*range(0, last, room - overlap), last]
     owners = _owners(starts, room, len(sliding))
-    windows = tuple(
-        _window(encoding, fixed, first, start, start + room, owners == k) for k, start in enumerate(starts)
-    )
+    windows = tuple(_window(encoding, fixed, first, start, start + room, owners == k) for k, start in enumerate(starts))
     return WindowPlan(windows, segment, len(encoding), max_length, overlap, fixed)
 
 
@@ -157,9 +155,7 @@ def stitch(plan: WindowPlan, window_scores: Sequence[torch.Tensor | np.ndarray])
     fixed_total = torch.zeros((len(plan.fixed), *trailing), dtype=dtype)
     for number, (window, scores) in enumerate(zip(plan.windows, values)):
         if scores.shape != (len(window.indices), *trailing):
-            raise InvalidInputError(
-                f"window {number} has {len(window.indices)} tokens but its scores have shape {tuple(scores.shape)}"
-            )
+            raise InvalidInputError(f"window {number} has {len(window.indices)} tokens but its scores have shape {tuple(scores.shape)}")
         position = {index: pos for pos, index in enumerate(window.indices)}
         owned = [position[index] for index in range(window.owned_start, window.owned_end)]
         stitched[window.owned_start : window.owned_end] = scores[owned].to(dtype)

@@ -88,9 +88,7 @@ def _starts_new_word(encoding: Encoding, previous: int, index: int, grouping: Gr
     return any(character.isspace() for character in gap)
 
 
-def _visible_neighbour_group(
-    encoding: Encoding, index: int, group_of: dict[int, int], grouping: Grouping
-) -> int | None:
+def _visible_neighbour_group(encoding: Encoding, index: int, group_of: dict[int, int], grouping: Grouping) -> int | None:
     """The group an empty-span token joins (rule in the module docstring); ``None`` if no visible neighbour."""
     segment = encoding.segments[index]
 
@@ -132,7 +130,7 @@ def pool(scores: Scores, groups: Sequence[Sequence[int]], pooling: Pooling = "su
     tokens in no group (special tokens) are ignored. Returns the input's type (tensor or array).
     """
     check_choice("pooling", pooling, POOLINGS)
-    values = torch.as_tensor(scores)
+    values: torch.Tensor = torch.as_tensor(scores)
     if not values.is_floating_point():
         values = values.to(torch.get_default_dtype())
     if values.dim() == 0:
@@ -146,16 +144,14 @@ def pool(scores: Scores, groups: Sequence[Sequence[int]], pooling: Pooling = "su
             if not 0 <= index < count:
                 raise InvalidInputError(f"group {group} names token {index}, outside 0..{count - 1}")
             if owners[index] >= 0:
-                raise InvalidInputError(
-                    f"token {index} is in groups {owners[index]} and {group}; groups must be disjoint"
-                )
+                raise InvalidInputError(f"token {index} is in groups {owners[index]} and {group}; groups must be disjoint")
             owners[index] = group
     owner = torch.tensor(owners, dtype=torch.long)
     grouped = owner >= 0
-    index, members = owner[grouped], values[grouped]
+    member_groups, members = owner[grouped], values[grouped]
     shape = (len(groups), *values.shape[1:])
-    pooled = _reduce(members, index, shape, pooling)
-    return pooled.numpy() if isinstance(scores, np.ndarray) else pooled  # type: ignore[return-value]
+    pooled = _reduce(members, member_groups, shape, pooling)
+    return pooled.numpy() if isinstance(scores, np.ndarray) else pooled
 
 
 def _reduce(members: torch.Tensor, index: torch.Tensor, shape: tuple[int, ...], pooling: Pooling) -> torch.Tensor:
@@ -188,9 +184,7 @@ def token_spans(encoding: Encoding, scores: torch.Tensor | np.ndarray | Sequence
     """
     values = _per_token(encoding, scores)
     spans = []
-    for index, ((start, end), special, segment) in enumerate(
-        zip(encoding.offsets, encoding.special_mask, encoding.segments)
-    ):
+    for index, ((start, end), special, segment) in enumerate(zip(encoding.offsets, encoding.special_mask, encoding.segments)):
         text = encoding.tokens[index] if special else encoding.source(segment)[start:end]
         spans.append(Span(text, start, end, float(values[index]), segment, special, (index,)))
     return spans

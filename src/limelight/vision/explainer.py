@@ -17,6 +17,7 @@ from torch import Tensor, nn
 from .._progress import progress
 from .._warnings import warn
 from ..engine.evidence import ExampleEvidence
+from ..engine.objective import Objective, check_quantity, output_transform
 from ..errors import ContrastWarning, InvalidInputError
 from .baselines import BaselineLike, baseline_input, describe_baseline, parse_baseline
 from .explanation import ImageExplanation, ImageExplanations
@@ -24,7 +25,7 @@ from .features import FeatureSpec, parse_features, segment_map, segment_sums
 from .geometry import preprocessed, pull_back, seen_image
 from .images import Images, load_images
 from .methods import Batch, Setting, vision_method
-from .objective import LabelSpec, Objective, check_quantity, output_transform, resolve_label
+from .objective import LabelSpec, class_names, resolve_label
 from .preprocess import Preprocess, Preprocessing, identity
 from .runner import ImageRunner
 
@@ -82,7 +83,7 @@ class ImageExplainer:
     ) -> None:
         self.runner = ImageRunner(model, batch_size)
         self.model = model
-        self.preprocess = _preprocessing(preprocess)
+        self.preprocess = resolve_preprocessing(preprocess)
         self.method_name, self.method = vision_method(method)
         self.baseline = parse_baseline(baseline)
         self.features = parse_features("slic" if features is None and self.method.segments else features)
@@ -98,12 +99,7 @@ class ImageExplainer:
 
     def labels(self, n_classes: int) -> list[str]:
         """The class names for a model with ``n_classes`` outputs."""
-        if self._labels is not None:
-            if len(self._labels) != n_classes:
-                raise InvalidInputError(f"labels has {len(self._labels)} names but the model has {n_classes} classes")
-            return self._labels
-        id2label = getattr(getattr(self.model, "config", None), "id2label", None) or {}
-        return [str(id2label.get(i, id2label.get(str(i), f"class_{i}"))) for i in range(n_classes)]
+        return class_names(self.model, n_classes, self._labels)
 
     def explain(self, images: Images, *, target: Targets = None, contrast: LabelSpec = None) -> ImageExplanation | ImageExplanations:
         """Explain one image (returns an :class:`ImageExplanation`) or many (:class:`ImageExplanations`).
@@ -139,6 +135,8 @@ class ImageExplainer:
         count = logits.shape[0]
         if target is None or isinstance(target, (str, int)):
             specs: list[LabelSpec] = [target] * count
+        elif not isinstance(target, Sequence):
+            raise InvalidInputError(f"target must be a label name, a class index or a list of them (one per image), got {target!r}")
         else:
             specs = list(target)
             if len(specs) != count:
@@ -232,7 +230,8 @@ def explain_image(
     return ImageExplainer(model, method=method, **settings).explain(images, target=target, contrast=contrast)
 
 
-def _preprocessing(preprocess: Preprocessing | str | None) -> Preprocessing:
+def resolve_preprocessing(preprocess: Preprocessing | str | None) -> Preprocessing:
+    """``preprocess=`` as given to an explainer: ``"imagenet"``, a callable, or ``None`` (the image as is)."""
     if preprocess is None:
         return identity
     if preprocess == "imagenet":

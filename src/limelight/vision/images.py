@@ -74,9 +74,14 @@ def _open(path: str | os.PathLike[str]) -> Any:
         raise MissingDependencyError("reading image files needs Pillow: pip install 'limelight[vision]'") from error
     if not os.path.isfile(path):
         raise InvalidInputError(f"no image file at {os.fspath(path)!r}")
-    with Image.open(path) as opened:
-        opened.load()
-        return opened.copy()
+    try:
+        with Image.open(path) as opened:
+            opened.load()
+            return opened.copy()
+    except (OSError, SyntaxError, ValueError) as error:  # PIL's UnidentifiedImageError is an OSError; truncated files raise either
+        raise InvalidInputError(
+            f"cannot read {os.fspath(path)!r} as an image ({error}); give a PNG, JPEG or another format Pillow reads"
+        ) from error
 
 
 def _from_pil(image: Any, name: str) -> Tensor:
@@ -87,6 +92,8 @@ def _from_pil(image: Any, name: str) -> Tensor:
 def _from_tensor(image: Tensor, name: str) -> Tensor:
     if image.dim() != 3:
         raise InvalidInputError(f"{name}: an image tensor must be (C, H, W) (or a batch (N, C, H, W)), got shape {tuple(image.shape)}")
+    if image.shape[1] == 0 or image.shape[2] == 0:
+        raise InvalidInputError(f"{name} has shape {tuple(image.shape)}: an image needs at least one pixel")
     if image.shape[0] not in (1, 3, 4) and image.shape[-1] in (1, 3, 4):
         raise InvalidInputError(
             f"{name} has shape {tuple(image.shape)}, which looks channels-last: tensors are (C, H, W); numpy arrays are (H, W, C)"

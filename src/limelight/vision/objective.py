@@ -1,51 +1,38 @@
-"""The one explained scalar of the vision front end: a class, an optional contrast, a quantity.
+"""An image classifier's class names, choosing the explained class by index or name, and the
+objective an image explanation explained (the objective itself is the engine's).
 
-``quantity(logits)[target] - quantity(logits)[contrast]`` (no contrast: the target's alone), with
-the quantity the class's logit (default), probability or log-probability. The engine's target
-(:meth:`Objective.engine_target`) and output transform (:func:`output_transform`) come from here.
-Labels are chosen by index or name (:func:`resolve_label`); an unknown name is an error that lists
-the closest names first, which matters with ImageNet's thousand classes.
+An unknown name is an error that lists the closest names first (:func:`resolve_label`), which
+matters with ImageNet's thousand classes.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
-import torch
-from torch import Tensor
-
-from ..engine.forward import read_output
-from ..engine.targets import Contrast
+from ..engine.objective import Objective, check_quantity
 from ..errors import InvalidInputError, TargetError
+from .explanation import ImageExplanation
 
-QUANTITIES = ("logit", "probability", "log_probability")
 LabelSpec = int | str | None
 _SHOWN = 20
 
 
-def check_quantity(quantity: str) -> str:
-    """Validate the explained quantity's name."""
-    if quantity not in QUANTITIES:
-        raise InvalidInputError(f"quantity must be one of {QUANTITIES}, got {quantity!r}")
-    return quantity
+def class_names(model: Any, n_classes: int, labels: Sequence[str] | None = None) -> list[str]:
+    """The class names for a model with ``n_classes`` outputs: ``labels``, else the model's ``config.id2label``, else ``class_<i>``."""
+    if labels is not None:
+        if len(labels) != n_classes:
+            raise InvalidInputError(f"labels has {len(labels)} names but the model has {n_classes} classes")
+        return list(labels)
+    id2label = getattr(getattr(model, "config", None), "id2label", None) or {}
+    return [str(id2label.get(i, id2label.get(str(i), f"class_{i}"))) for i in range(n_classes)]
 
 
-def scores_of(logits: Tensor, quantity: str) -> Tensor:
-    """The class scores in ``quantity``, from ``(rows, classes)`` logits."""
-    if quantity == "probability":
-        return torch.softmax(logits, -1)
-    if quantity == "log_probability":
-        return torch.log_softmax(logits, -1)
-    return logits
-
-
-def output_transform(quantity: str) -> Callable[[Any], Tensor]:
-    """The engine's ``output=``: a classifier's raw output (a tensor or a ``logits`` mapping) to class scores."""
-    check_quantity(quantity)
-    return lambda raw: scores_of(read_output(raw, "logits"), quantity)
+def objective_of(explanation: ImageExplanation, names: Sequence[str], quantity: str | None = None) -> Objective:
+    """The objective an image explanation explained; ``quantity`` overrides its quantity."""
+    contrast = None if explanation.contrast_label is None else resolve_label(explanation.contrast_label, names, "contrast")
+    return Objective(resolve_label(explanation.target_label, names), check_quantity(quantity or explanation.quantity), contrast)
 
 
 def resolve_label(spec: LabelSpec, names: Sequence[str], role: str = "target") -> int:
@@ -72,31 +59,3 @@ def _listing(spec: str, names: Sequence[str]) -> str:
     more = f", ... ({len(names)} labels in all)" if len(shown) < len(names) else ""
     lead = "closest first: " if close else ""
     return f"valid labels ({lead}index: name): " + ", ".join(f"{names.index(n)}: {n!r}" for n in shown) + more
-
-
-@dataclass(frozen=True)
-class Objective:
-    """``quantity(logits)[target] - quantity(logits)[contrast]`` (no contrast: the target's alone)."""
-
-    target: int
-    quantity: str = "logit"
-    contrast: int | None = None
-
-    def __post_init__(self) -> None:
-        check_quantity(self.quantity)
-
-    def value(self, logits: Tensor) -> Tensor:
-        """One value per row of ``(rows, classes)`` logits, in float64."""
-        scores = scores_of(logits.to(torch.float64), self.quantity)
-        value = scores[:, self.target]
-        return value if self.contrast is None else value - scores[:, self.contrast]
-
-    @staticmethod
-    def engine_target(objectives: Sequence[Objective]) -> Any:
-        """The engine's target for one objective per row: class indices, or a :class:`Contrast` of them."""
-        targets = [o.target for o in objectives]
-        if all(o.contrast is None for o in objectives):
-            return targets
-        if any(o.contrast is None for o in objectives):
-            raise InvalidInputError("a batch mixes contrastive and plain objectives; explain them in separate calls")
-        return Contrast(targets, [o.contrast for o in objectives if o.contrast is not None])

@@ -35,7 +35,7 @@ from limelight.errors import InvalidInputError, MissingDependencyError
 from limelight.vision.explanation import ImageExplanation
 from limelight.viz.colors import DEFAULT_PERCENTILE, SATURATION_MARK, ColorScale, choose_scales, diverging_rgb, from_hex
 from limelight.viz.html import Markup, document, fragment, tag
-from limelight.viz.records import format_score
+from limelight.viz.records import format_score, one_line
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -187,12 +187,13 @@ class Caption:
 
 def caption(explanation: ImageExplanation, scale: ColorScale) -> Caption:
     """Prediction, target, method, delta (and the scale, when it is the image's own)."""
-    target = explanation.target_label + ("" if explanation.contrast_label is None else f" vs {explanation.contrast_label}")
+    contrast = explanation.contrast_label
+    target = one_line(explanation.target_label) + ("" if contrast is None else f" vs {one_line(contrast)}")
     lines = [
-        explanation.name,
-        f"predicted: {explanation.predicted_label} ({explanation.predicted_probability:.1%})",
+        one_line(explanation.name),
+        f"predicted: {one_line(explanation.predicted_label)} ({explanation.predicted_probability:.1%})",
         f"target: {target} ({explanation.quantity})",
-        f"method: {explanation.method}" + ("" if explanation.baseline == "none" else f", baseline {explanation.baseline}"),
+        f"method: {explanation.method}" + ("" if explanation.baseline == "none" else f", baseline {one_line(explanation.baseline)}"),
     ]
     warning = None
     if explanation.delta is not None:

@@ -36,6 +36,7 @@ from limelight.viz.records import (
     as_explanation_list,
     color_scales,
     format_score,
+    one_line,
     pieces,
     spans_at,
     summarize,
@@ -291,8 +292,8 @@ def plot_top_words(
     for spine in ("top", "right", "left"):
         ax.spines[spine].set_visible(False)
     summary = summarize(explanation, level)
-    ax.set_xlabel(visible(f"attribution to {explanation.quantity} (target {explanation.target_label})"), parse_math=False)
-    ax.set_title(visible(f"Top {level}s: {summary.prediction}; {explanation.method}"), fontsize=10, loc="left", parse_math=False)
+    ax.set_xlabel(f"attribution to {one_line(explanation.quantity)} (target {one_line(explanation.target_label)})", parse_math=False)
+    ax.set_title(f"Top {level}s: {summary.prediction}; {one_line(explanation.method)}", fontsize=10, loc="left", parse_math=False)
     if not chosen:
         ax.text(0.0, 0.0, "all scores are zero", ha="center", va="center")
     return fig

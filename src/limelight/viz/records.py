@@ -2,8 +2,10 @@
 
 Views (HTML, terminal, images) share three things defined here: how the original string is cut
 into scored pieces and plain text between them, the facts printed above each text (prediction,
-target, explained quantity, method, convergence delta), and how numbers and invisible
-characters are written.
+target, explained quantity, method, convergence delta, and the windows of a long text), and how
+numbers and invisible characters are written. Names that come from the model's config (labels)
+or from settings are written on one line (:func:`one_line`): a newline or a bidirectional
+override in a label cannot forge a header fact or a terminal line.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ Level = Literal["word", "token"]
 ExplanationsLike = Explanation | Iterable[Explanation]
 
 _KEPT_CONTROLS = {"\n", "\t"}
-_BIDI_CONTROLS = {"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI", "LRM", "RLM", "ALM"}
+_BIDI_CONTROLS = {"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"}
+_BIDI_MARKS = {"\u200e", "\u200f", "\u061c"}
+"""The left-to-right, right-to-left and Arabic letter marks: invisible, and their bidi classes are plain L, R, AL."""
 
 
 def as_explanation_list(explanations: ExplanationsLike) -> list[Explanation]:
@@ -56,9 +60,24 @@ def visible(text: str) -> str:
     for position, char in enumerate(text):
         line_end = char == "\r" and text[position + 1 : position + 2] == "\n"
         hidden = unicodedata.category(char) == "Cc" and char not in _KEPT_CONTROLS and not line_end
-        hidden = hidden or unicodedata.bidirectional(char) in _BIDI_CONTROLS
-        out.append(char.encode("unicode_escape").decode("ascii") if hidden else char)
+        out.append(_escaped(char) if hidden or _is_bidi_control(char) else char)
     return "".join(out)
+
+
+def one_line(text: str) -> str:
+    """A name (label, method) shown as one line: every control, line separator and bidi override escaped."""
+    return "".join(_escaped(char) if unicodedata.category(char) in _LINE_BREAKING or _is_bidi_control(char) else char for char in str(text))
+
+
+_LINE_BREAKING = {"Cc", "Zl", "Zp"}
+
+
+def _is_bidi_control(char: str) -> bool:
+    return char in _BIDI_MARKS or unicodedata.bidirectional(char) in _BIDI_CONTROLS
+
+
+def _escaped(char: str) -> str:
+    return char.encode("unicode_escape").decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -152,21 +171,23 @@ class Summary:
     delta: str
     converged: bool | None
     warning: str | None
+    windows: str | None = None
 
     def items(self) -> list[tuple[str, str]]:
-        """``(name, value)`` pairs in display order."""
+        """``(name, value)`` pairs in display order (``windowed`` only for a text explained in windows)."""
         return [
             ("prediction", self.prediction),
             ("target", self.target),
             ("explains", self.quantity),
             ("method", self.method),
             ("delta", self.delta),
+            *([("windowed", self.windows)] if self.windows else []),
         ]
 
     def lines(self) -> list[list[tuple[str, str]]]:
-        """:meth:`items` in two lines: what is predicted and explained, then how well."""
+        """:meth:`items` in lines: what is predicted and explained, then how well (then the windows)."""
         items = self.items()
-        return [items[:3], items[3:]]
+        return [items[:3], items[3:5], *([items[5:]] if self.windows else [])]
 
 
 def summarize(explanation: Explanation, level: Level = "word") -> Summary:
@@ -174,16 +195,27 @@ def summarize(explanation: Explanation, level: Level = "word") -> Summary:
     probabilities = explanation.probabilities
 
     def labelled(label: str) -> str:
-        return f"{label} (p = {format_probability(probabilities[label])})" if label in probabilities else label
+        return f"{one_line(label)} (p = {format_probability(probabilities[label])})" if label in probabilities else one_line(label)
 
     target = labelled(explanation.target_label)
     if explanation.contrast_label is not None:
         target += f" vs {labelled(explanation.contrast_label)}"
-    quantity = explanation.quantity
+    prediction = labelled(explanation.predicted_label)
+    if not probabilities:
+        prediction += " (the model's only output: a score, not a class probability)"
+    count = len(explanation.windows)
+    summed = f", sum over {count} windows" if explanation.is_windowed else ""
+    quantity = one_line(explanation.quantity)
     if explanation.input_value is not None and explanation.baseline_value is not None:
-        quantity += f" = {explanation.input_value:.4g} (input) vs {explanation.baseline_value:.4g} ({explanation.baseline} baseline)"
+        quantity += f" = {explanation.input_value:.4g} (input{summed}) vs {explanation.baseline_value:.4g} ({one_line(explanation.baseline)} baseline{summed})"
+    windows = None
+    if explanation.is_windowed:
+        windows = (
+            f"{count} windows: the text is longer than the model reads at once; each word's score comes from one window, "
+            "the input and baseline values and delta are sums over windows, probabilities come from the mean of their logits"
+        )
     steps = explanation.n_steps
-    method = explanation.method + ("" if steps is None else f", {steps} step{'' if steps == 1 else 's'}")
+    method = one_line(explanation.method) + ("" if steps is None else f", {steps} step{'' if steps == 1 else 's'}")
     method += f", {level} level"
     converged = explanation.converged
     warning = None
@@ -199,7 +231,7 @@ def summarize(explanation: Explanation, level: Level = "word") -> Summary:
                 f"not converged: delta {format_score(explanation.delta)} is above the relative tolerance "
                 f"{explanation.tolerance:g}, so the scores do not add up to the explained change; use more steps"
             )
-    return Summary(labelled(explanation.predicted_label), target, quantity, method, delta, converged, warning)
+    return Summary(prediction, target, quantity, method, delta, converged, warning, windows)
 
 
 def color_scales(explanations: list[Explanation], level: Level, scale: str | float, percentile: float) -> list[ColorScale]:

@@ -30,7 +30,10 @@ def test_ablating_a_group_removes_all_its_elements_at_once():
     grouped = FeatureAblation(product).attribute(x, feature_mask=torch.tensor([0, 0, 1])).attributions
     torch.testing.assert_close(alone, torch.tensor([[6.0, 6.0, 5.0]]))
     torch.testing.assert_close(grouped, torch.tensor([[6.0, 6.0, 5.0]]))
-    torch.testing.assert_close(FeatureAblation(lambda x: x[:, 0] + x[:, 1]).attribute(x, feature_mask=torch.tensor([0, 0, 1])).attributions, torch.tensor([[5.0, 5.0, 0.0]]))
+    torch.testing.assert_close(
+        FeatureAblation(lambda x: x[:, 0] + x[:, 1]).attribute(x, feature_mask=torch.tensor([0, 0, 1])).attributions,
+        torch.tensor([[5.0, 5.0, 0.0]]),
+    )
 
 
 def test_occlusion_with_unit_windows_on_a_linear_model_is_w_times_x_minus_b():

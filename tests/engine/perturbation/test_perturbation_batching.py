@@ -41,7 +41,9 @@ def test_a_batch_of_texts_equals_each_text_alone(method):
     batch = method(model).attribute(IDS, 0, target=1, feature_mask=WORDS, additional_forward_args=(ATTENTION,), internal_batch_size=4)
     assert batch.extras.n_features.tolist() == [2, 2, 1]
     for i in range(IDS.shape[0]):
-        alone = method(model).attribute(IDS[i : i + 1], 0, target=1, feature_mask=WORDS[i : i + 1], additional_forward_args=(ATTENTION[i : i + 1],))
+        alone = method(model).attribute(
+            IDS[i : i + 1], 0, target=1, feature_mask=WORDS[i : i + 1], additional_forward_args=(ATTENTION[i : i + 1],)
+        )
         torch.testing.assert_close(batch.attributions[i : i + 1], alone.attributions, rtol=1e-6, atol=1e-7)
         width = int(alone.extras.n_features[0])
         torch.testing.assert_close(batch.extras.feature_scores[i, :width], alone.extras.feature_scores[0])

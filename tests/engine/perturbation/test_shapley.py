@@ -22,7 +22,7 @@ def test_additive_game_gives_each_feature_its_own_term():
 
 def test_product_splits_evenly():
     for n in (2, 3):
-        result = ShapleyValues(lambda z: z[:, :n].prod(1)).attribute(torch.ones(1, 4))
+        result = ShapleyValues(lambda z, n=n: z[:, :n].prod(1)).attribute(torch.ones(1, 4))
         expected = torch.tensor([[1 / n] * n + [0.0] * (4 - n)])
         torch.testing.assert_close(result.attributions, expected)
 

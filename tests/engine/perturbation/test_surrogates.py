@@ -26,6 +26,7 @@ def test_kernel_shap_converges_to_exact_shapley(paired):
     model = MLP(features=8).eval()
     x, mask = torch.randn(1, 8), torch.tensor([[0, 1, 2, 3, 4, 5, 6, 7]])
     exact = ShapleyValues(model).attribute(x, target=0, feature_mask=mask).attributions
+
     def error(n: int) -> float:  # below 2^8 - 2 = 254 coalitions are sampled; mean over seeds
         runs = [KernelShap(model).attribute(x, target=0, feature_mask=mask, n_samples=n, paired=paired, seed=s) for s in range(4)]
         return sum((run.attributions - exact).abs().max().item() for run in runs) / len(runs)
@@ -38,7 +39,7 @@ def test_kernel_shap_converges_to_exact_shapley(paired):
 @pytest.mark.parametrize("paired", [True, False])
 def test_kernel_shap_draws_coalitions_from_the_shapley_kernel(paired):
     n_features, draws = 20, 60_000  # far below 2^20 - 2: sampled, not enumerated
-    coalitions, weights = kernel_coalitions(n_features, draws, paired, torch.Generator().manual_seed(0))
+    coalitions, weights, *_ = kernel_coalitions(n_features, draws, paired, torch.Generator().manual_seed(0))
     sizes = torch.arange(1, n_features)
     kernel = 1 / (sizes * (n_features - sizes)).double()
     frequency = torch.bincount(coalitions.sum(1), minlength=n_features)[1:n_features].double() / draws

@@ -95,10 +95,17 @@ class GradientShap(GradientMethod[GradientShapOptions]):
         )
 
         def points(rows: Tensor) -> Points:
-            return tuple(d[chosen[rows]] + alphas[rows].to(d.dtype).reshape(-1, *([1] * (d.dim() - 1))) * (n[rows] - d[chosen[rows]]) for d, n in zip(b, noisy))
+            return tuple(
+                d[chosen[rows]] + alphas[rows].to(d.dtype).reshape(-1, *([1] * (d.dim() - 1))) * (n[rows] - d[chosen[rows]])
+                for d, n in zip(b, noisy)
+            )
 
         plan = RowPlan(
-            examples, examples, torch.full((count * samples,), 1.0 / samples, dtype=torch.float64), count, points,
+            examples,
+            examples,
+            torch.full((count * samples,), 1.0 / samples, dtype=torch.float64),
+            count,
+            points,
             multipliers=lambda rows: tuple(n[rows] - d[chosen[rows]] for d, n in zip(b, noisy)),
             describe_row=lambda row: f"sample {row % samples}",
         )
@@ -126,4 +133,3 @@ def _expected_values(call: Call, x: Points, b: Points, examples: Tensor, chosen:
     fb = torch.zeros(count, dtype=torch.float64).index_add_(0, pair_examples, values[count:] * counts)
     fb = fb / torch.zeros(count, dtype=torch.float64).index_add_(0, pair_examples, counts)
     return values[:count], fb
-

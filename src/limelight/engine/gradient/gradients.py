@@ -20,7 +20,10 @@ def _gradient_at(call: Call, x: Points, b: Points, multiply: bool) -> tuple[torc
     count = call.n_examples
     examples = torch.arange(count)
     plan = RowPlan(
-        examples, examples, torch.ones(count, dtype=torch.float64), count,
+        examples,
+        examples,
+        torch.ones(count, dtype=torch.float64),
+        count,
         points=lambda rows: tuple(p[rows] for p in x),
         multipliers=(lambda rows: tuple(p[rows] for p in x)) if multiply else None,
     )

@@ -28,7 +28,7 @@ from ..validation import check_count, check_tolerance
 from .adaptive import integrate
 from .method import Call, GradientMethod, Points
 from .paths import path_plan, scale
-from .quadrature import ADAPTIVE_RULE, DEFAULT_RULE, fixed_rule
+from .quadrature import ADAPTIVE_RULE, DEFAULT_RULE, MAX_FIXED_STEPS, fixed_rule
 
 Steps = int | Literal["auto"]
 
@@ -51,11 +51,17 @@ class IntegratedGradientsOptions(MethodOptions):
         check_tolerance(self.tolerance)
         if self.n_steps == "auto":
             if self.rule != ADAPTIVE_RULE:
-                raise InvalidInputError(f"n_steps='auto' refines nested grids with the {ADAPTIVE_RULE!r} rule; leave rule unset (got {self.rule!r})")
+                raise InvalidInputError(
+                    f"n_steps='auto' refines nested grids with the {ADAPTIVE_RULE!r} rule; leave rule unset (got {self.rule!r})"
+                )
             if self.tolerance is None:
                 raise InvalidInputError("n_steps='auto' needs a tolerance to aim for, e.g. tolerance=1e-2")
             check_count("min_steps", self.min_steps, minimum=2)
             check_count("max_steps", self.max_steps, minimum=2)
+            if self.max_steps > MAX_FIXED_STEPS:
+                raise InvalidInputError(
+                    f"max_steps={self.max_steps} is more than the {MAX_FIXED_STEPS} path points limelight evaluates; lower it"
+                )
             if self.max_steps < self.min_steps:
                 raise InvalidInputError(f"max_steps ({self.max_steps}) must be at least min_steps ({self.min_steps})")
             return
@@ -102,7 +108,9 @@ class IntegratedGradients(GradientMethod[IntegratedGradientsOptions]):
         if RULE_KEYWORD_ALIAS in given:
             alias = given.pop(RULE_KEYWORD_ALIAS)
             if given.get("rule") is not None and alias is not None:
-                raise InvalidInputError(f"pass the integration rule once: rule={given['rule']!r} or {RULE_KEYWORD_ALIAS}={alias!r} (Captum's name), not both")
+                raise InvalidInputError(
+                    f"pass the integration rule once: rule={given['rule']!r} or {RULE_KEYWORD_ALIAS}={alias!r} (Captum's name), not both"
+                )
             given["rule"] = given.get("rule") or alias
         if given.get("rule") is None:
             given["rule"] = ADAPTIVE_RULE if given.get("n_steps") == "auto" else DEFAULT_RULE
@@ -141,7 +149,9 @@ class LayerIntegratedGradients(IntegratedGradients):
 def _endpoint_values(call: Call, x: Points, b: Points, chunk: int, examples: Tensor) -> tuple[Tensor, Tensor]:
     """``f(x)`` and ``f(b)`` for the given examples, with one forward (no gradients) over both."""
     k = examples.shape[0]
-    plan = path_plan(x, b, examples.repeat(2), torch.cat([torch.ones(k), torch.zeros(k)]).double(), torch.ones(2 * k), torch.arange(2 * k), 2 * k)
+    plan = path_plan(
+        x, b, examples.repeat(2), torch.cat([torch.ones(k), torch.zeros(k)]).double(), torch.ones(2 * k), torch.arange(2 * k), 2 * k
+    )
     values = call.run(plan, chunk, grad=False).values
     return values[:k], values[k:]
 
@@ -169,7 +179,12 @@ def _values_at_ends(call: Call, x: Points, b: Points, chunk: int, path_values: T
 
 
 def _result(
-    attributions: tuple[Tensor, ...], fx: Tensor, fb: Tensor, steps: Tensor, options: IntegratedGradientsOptions, converged: Tensor | None = None
+    attributions: tuple[Tensor, ...],
+    fx: Tensor,
+    fb: Tensor,
+    steps: Tensor,
+    options: IntegratedGradientsOptions,
+    converged: Tensor | None = None,
 ) -> Attribution:
     delta = completeness_delta(attributions, fx - fb)
     tolerance = options.tolerance
@@ -182,7 +197,13 @@ def _result(
 def _warn_unconverged(result: Attribution, advice: str) -> None:
     """One warning naming the examples over the tolerance (when there is one)."""
     e = result.evidence
-    if e.converged is not None and e.delta is not None and e.input_value is not None and e.baseline_value is not None and e.tolerance is not None:
+    if (
+        e.converged is not None
+        and e.delta is not None
+        and e.input_value is not None
+        and e.baseline_value is not None
+        and e.tolerance is not None
+    ):
         warn_unconverged(e.converged, e.delta, e.input_value - e.baseline_value, e.tolerance, advice)
 
 

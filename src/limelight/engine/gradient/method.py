@@ -11,7 +11,7 @@ with ``run(..., transform=...)`` and attribute their own points with ``attribute
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, runtime_checkable
@@ -26,6 +26,7 @@ from ..chunking import AUTO_MIN_CHUNKS, rows_for_budget
 from ..forward import OutputSpec
 from ..guards import check_forward, measure_row_bytes
 from ..inputs import BaselineSpec, Inputs, as_tuple, resolve_baselines
+from ..memo import ProbeMemo, row_size, signature
 from ..method import Method, OptionsT
 from ..model import BoundModel
 from ..options import CommonKwargs, CommonOptions
@@ -36,7 +37,11 @@ from ..targets import TargetSpec
 
 @dataclass(frozen=True)
 class Call:
-    """One ``attribute`` call: the bound model, the space, the raw inputs and the chunking policy."""
+    """One ``attribute`` call: the bound model, the space, the raw inputs and the chunking policy.
+
+    ``memo`` is the method's memory of earlier probes; ``context`` what their verdicts depend on
+    beyond the points (the space, the modules' modes).
+    """
 
     model: BoundModel
     space: Space
@@ -44,6 +49,8 @@ class Call:
     common: CommonOptions
     check: bool
     name: str
+    memo: ProbeMemo
+    context: Hashable
 
     @property
     def n_examples(self) -> int:
@@ -60,12 +67,16 @@ class Call:
         return replace(self, model=self.model.expand(repeats), space=space, inputs=inputs)
 
     def chunk_rows(self, inputs: Points, baselines: Points) -> int:
-        """Check the forward's contract once, then pick the rows per chunk."""
+        """Check the forward's contract, then pick the rows per chunk (both remembered per signature)."""
+        key = signature(inputs, self.model, self.context)
         if self.check:
-            check_forward(self.space, self.model, inputs, baselines)
+            self.memo.check_once(key, lambda: check_forward(self.space, self.model, inputs, baselines))
         if self.common.internal_batch_size is not None:
             return self.common.internal_batch_size
-        return rows_for_budget(*measure_row_bytes(self.space, self.model, inputs, baselines), self.common.memory_budget)
+        per_row = self.memo.bytes_per_row(
+            key, row_size(inputs, self.model), lambda: measure_row_bytes(self.space, self.model, inputs, baselines)
+        )
+        return rows_for_budget(per_row, self.common.memory_budget)
 
     def run(self, plan: RowPlan, chunk_rows: int, grad: bool = True) -> Accumulated:
         """Evaluate a row plan (see :func:`accumulate`), with a progress bar per ``show_progress``."""
@@ -93,8 +104,15 @@ class Composable(Protocol):
         """The method's validated options from keyword arguments (defaults for the rest)."""
 
     def run(
-        self, inputs: Inputs, baselines: Any, target: TargetSpec, options: Any, common: CommonKwargs,
-        *, layer_baselines: BaselineSpec = None, transform: Transform | None = None,
+        self,
+        inputs: Inputs,
+        baselines: Any,
+        target: TargetSpec,
+        options: Any,
+        common: CommonKwargs,
+        *,
+        layer_baselines: BaselineSpec = None,
+        transform: Transform | None = None,
     ) -> Attribution:
         """One call; ``transform`` replaces the last step, :meth:`attribute_points`."""
 
@@ -138,11 +156,19 @@ class GradientMethod(Method[OptionsT]):
         if self.layer is None:
             _require_float(inputs)
         with self.bound(inputs, target, common, [] if self.layer is None else [self.layer]) as model:
-            yield Call(model, space, inputs, common, self.check_forward, self.name)
+            where = "inputs" if self.layer is None else (id(self.layer), self.attribute_to_layer_input)
+            yield Call(model, space, inputs, common, self.check_forward, self.name, self.memo, (where, self.probe_context()))
 
     def run(
-        self, inputs: Inputs, baselines: Any, target: TargetSpec, options: OptionsT, common: CommonKwargs,
-        *, layer_baselines: BaselineSpec = None, transform: Transform | None = None,
+        self,
+        inputs: Inputs,
+        baselines: Any,
+        target: TargetSpec,
+        options: OptionsT,
+        common: CommonKwargs,
+        *,
+        layer_baselines: BaselineSpec = None,
+        transform: Transform | None = None,
     ) -> Attribution:
         """The template of every ``attribute``: validate, enter the call, find points, attribute.
 
@@ -154,7 +180,11 @@ class GradientMethod(Method[OptionsT]):
             b = self._baselines(call, x, baselines, layer_baselines)
             result = (transform or self.attribute_points)(call, x, b, options)
         single = self.layer is not None or isinstance(inputs, Tensor)
-        return replace(result, method=self.name, attributions=result.attributions[0] if single and len(result.attributions) == 1 else result.attributions)
+        return replace(
+            result,
+            method=self.name,
+            attributions=result.attributions[0] if single and len(result.attributions) == 1 else result.attributions,
+        )
 
     def attribute_points(self, call: Call, x: Points, b: Any, options: OptionsT) -> Attribution:
         """Attributions (a tuple, one per point tensor) at points ``x`` against baselines ``b``."""

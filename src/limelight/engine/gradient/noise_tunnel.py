@@ -97,7 +97,8 @@ def _smooth(method: Composable, call: Call, x: Points, b: Any, options: NoiseTun
     stdevs = per_tensor(options.stdevs, len(x), "tensors in the method's space")
     generator = seeded_generator(options.seed)
     noisy = tuple(
-        p.repeat_interleave(samples, dim=0) + s * torch.randn((p.shape[0] * samples, *p.shape[1:]), generator=generator, dtype=p.dtype).to(p.device)
+        p.repeat_interleave(samples, dim=0)
+        + s * torch.randn((p.shape[0] * samples, *p.shape[1:]), generator=generator, dtype=p.dtype).to(p.device)
         for p, s in zip(x, stdevs)
     )
     per_sample = method.attribute_points(call.expand(samples), noisy, method.expand_baselines(b, samples), options.inner)

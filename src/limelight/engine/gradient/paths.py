@@ -14,7 +14,9 @@ def path_plan(x: Points, b: Points, examples: Tensor, alphas: Tensor, weights: T
 
     def points(rows: Tensor) -> Points:
         e, a = examples[rows], alphas[rows]
-        return tuple(bi[e] + a.to(xi.dtype).reshape(-1, *([1] * (xi.dim() - 1))) * (xi[e] - bi[e]) for xi, bi in zip(x, b))
+        return tuple(
+            bi[e] + a.to(device=xi.device, dtype=xi.dtype).reshape(-1, *([1] * (xi.dim() - 1))) * (xi[e] - bi[e]) for xi, bi in zip(x, b)
+        )
 
     describe = lambda row: f"alpha={alphas[row].item():.4g}"  # noqa: E731
     return RowPlan(examples, groups, weights, n_groups, points, describe_row=describe)

@@ -17,7 +17,7 @@ from torch import Tensor
 
 from ..._progress import progress_bar
 from ..accumulate import RowPlan, accumulate
-from ..chunking import AUTO_MIN_CHUNKS, rows_for_budget, saved_bytes
+from ..chunking import AUTO_MIN_CHUNKS, saved_bytes
 from ..model import BoundModel
 from ..spaces import InputSpace
 from .features import Features
@@ -33,7 +33,9 @@ class CoalitionEvaluator:
     ``evaluations`` counts the rows evaluated so far (the forward passes' total batch size).
     """
 
-    def __init__(self, model: BoundModel, perturber: Perturber, features: Features, chunk_rows: int, show_progress: bool | None, name: str) -> None:
+    def __init__(
+        self, model: BoundModel, perturber: Perturber, features: Features, chunk_rows: int, show_progress: bool | None, name: str
+    ) -> None:
         self.model = model
         self.perturber = perturber
         self.features = features
@@ -57,7 +59,14 @@ class CoalitionEvaluator:
                 present = int(coalitions(torch.tensor([row]))[0, :count].sum())
                 return f"a perturbed input with {present} of {count} features present"
 
-            plan = RowPlan(example_index, example_index, torch.ones(n, dtype=torch.float64), self.features.counts.shape[0], points, describe_row=describe)
+            plan = RowPlan(
+                example_index,
+                example_index,
+                torch.ones(n, dtype=torch.float64),
+                self.features.counts.shape[0],
+                points,
+                describe_row=describe,
+            )
             values = accumulate(InputSpace(), self.model, plan, self.chunk_rows, grad=False).values
         self.evaluations += n
         return values
@@ -74,12 +83,12 @@ def probe_coalitions(width: int) -> Tensor:
     return torch.stack([torch.ones(width, dtype=torch.bool), torch.zeros(width, dtype=torch.bool), torch.arange(width) % 2 == 0])
 
 
-def rows_for_memory(model: BoundModel, perturber: Perturber, width: int, budget: int) -> int:
-    """Rows per chunk for a memory budget, from the cost of one more row in a probe forward.
+def row_bytes(model: BoundModel, perturber: Perturber, width: int) -> int:
+    """The memory of one more perturbed row in a probe forward (see ``chunking.rows_for_budget``).
 
     The cost is measured as the activations autograd would save for two and three perturbed rows
     (an upper bound on what a forward without gradients keeps alive), and is at least the row's
-    input bytes, for forwards with no parameters to record. See ``chunking.rows_for_budget``.
+    input bytes, for forwards with no parameters to record.
     """
     rows = perturber.perturb(torch.zeros(3, dtype=torch.long), probe_coalitions(width))
     index = torch.zeros(3, dtype=torch.long)
@@ -89,5 +98,5 @@ def rows_for_memory(model: BoundModel, perturber: Perturber, width: int, budget:
             return saved_bytes(lambda: model.values(tuple(r[:k] for r in rows), index[:k]))
 
     two, three = cost(2), cost(3)
-    row_bytes = sum(r[2:].numel() * r.element_size() for r in rows)
-    return rows_for_budget(two, two + max(three - two, row_bytes), budget)
+    input_bytes = sum(r[2:].numel() * r.element_size() for r in rows)
+    return max(three - two, input_bytes)

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Union
 
 import torch
 from torch import Tensor
 
 from ...errors import InvalidInputError
+from ..precision import exact_dtype
 from ..spaces import Points
 
-FeatureMask = Union[None, Tensor, tuple[Tensor, ...]]
+FeatureMask = None | Tensor | tuple[Tensor, ...]
 
 NOT_A_FEATURE = -1
 """The id of elements that are never perturbed."""
@@ -54,7 +54,7 @@ class Features:
     def spread(self, scores: Tensor) -> tuple[Tensor, ...]:
         """Per-feature scores ``(N, width)`` broadcast to every element of each feature (0 for no feature)."""
         device = self.ids[0].device
-        padded = torch.cat([scores, scores.new_zeros((scores.shape[0], 1))], 1).to(device)
+        padded = torch.cat([scores, scores.new_zeros((scores.shape[0], 1))], 1).to(device=device, dtype=exact_dtype(device))
         return tuple(_gather(padded, self._columns(ids)) for ids in self.ids)
 
     def _columns(self, ids: Tensor) -> Tensor:
@@ -94,7 +94,9 @@ def resolve_features(feature_mask: FeatureMask, inputs: Points) -> Features:
         return element_features(inputs)
     masks = (feature_mask,) if isinstance(feature_mask, Tensor) else feature_mask
     if not isinstance(masks, tuple) or not all(isinstance(m, Tensor) for m in masks):
-        raise InvalidInputError(f"feature_mask must be an integer tensor or a tuple of them (one per input), got {type(feature_mask).__name__}")
+        raise InvalidInputError(
+            f"feature_mask must be an integer tensor or a tuple of them (one per input), got {type(feature_mask).__name__}"
+        )
     if len(masks) != len(inputs):
         raise InvalidInputError(f"feature_mask has {len(masks)} tensors but there are {len(inputs)} inputs; give one per input")
     ids = tuple(_broadcast_mask(m, x, i) for i, (m, x) in enumerate(zip(masks, inputs)))

@@ -86,8 +86,13 @@ class Lime(PerturbationMethod[LimeOptions]):
     def _scores(self, evaluator: CoalitionEvaluator, options: LimeOptions) -> Scores:
         counts, width, samples = evaluator.features.counts, evaluator.features.width, options.n_samples
         generator = seeded_generator(options.seed)
-        drawn = [torch.cat([torch.ones((1, int(f)), dtype=torch.bool), torch.rand((samples - 1, int(f)), generator=generator) < 0.5]) for f in counts]
-        values = evaluator.evaluate(torch.arange(counts.shape[0]).repeat_interleave(samples), torch.cat([pad_columns(z, width) for z in drawn]))
+        drawn = [
+            torch.cat([torch.ones((1, int(f)), dtype=torch.bool), torch.rand((samples - 1, int(f)), generator=generator) < 0.5])
+            for f in counts
+        ]
+        values = evaluator.evaluate(
+            torch.arange(counts.shape[0]).repeat_interleave(samples), torch.cat([pad_columns(z, width) for z in drawn])
+        )
         scores = torch.zeros((counts.shape[0], width), dtype=torch.float64)
         r2, intercepts = torch.empty(counts.shape[0], dtype=torch.float64), torch.empty(counts.shape[0], dtype=torch.float64)
         for example, (z, v) in enumerate(zip(drawn, values.split(samples))):

@@ -15,14 +15,16 @@ import torch
 from torch import Tensor
 
 from ...errors import InvalidInputError
+from ..chunking import rows_for_budget
 from ..evidence import Evidence
 from ..inputs import BaselineSpec, Inputs, as_tuple, resolve_baselines, restore_structure
+from ..memo import row_size, signature
 from ..method import Method, OptionsT
 from ..options import CommonKwargs
 from ..result import Attribution, PerturbationExtras, SurrogateFit
 from ..spaces import Points
 from ..targets import TargetSpec
-from .evaluator import CoalitionEvaluator, rows_for_memory
+from .evaluator import CoalitionEvaluator, row_bytes
 from .features import FeatureMask, Features, resolve_features
 from .perturbers import MaskedBaseline, Perturber
 from .probe import check_perturbed_forward
@@ -42,13 +44,14 @@ class FeatureKwargs(PerturbationKwargs, total=False):
 
 @dataclass(frozen=True)
 class Scores:
-    """A method's per-feature scores ``(N, width)`` (float64) and the evidence that goes with them."""
+    """A method's per-feature scores ``(N, width)`` (float64) and the evidence that goes with them (sampled Shapley: ``standard_errors``)."""
 
     feature_scores: Tensor
     delta: Tensor | None = None
     input_value: Tensor | None = None
     baseline_value: Tensor | None = None
     fit: SurrogateFit | None = None
+    standard_errors: Tensor | None = None
 
 
 class PerturbationMethod(Method[OptionsT]):
@@ -71,7 +74,9 @@ class PerturbationMethod(Method[OptionsT]):
 
     name = "perturbation"
 
-    def _run(self, inputs: Inputs, baselines: BaselineSpec, target: TargetSpec, options: OptionsT, given: PerturbationKwargs) -> Attribution:
+    def _run(
+        self, inputs: Inputs, baselines: BaselineSpec, target: TargetSpec, options: OptionsT, given: PerturbationKwargs
+    ) -> Attribution:
         """The template of every ``attribute``: validate, bind, probe, size chunks, score, spread."""
         kwargs: dict[str, Any] = dict(given)
         feature_mask, perturber = kwargs.pop("feature_mask", None), kwargs.pop("perturber", None)
@@ -81,15 +86,19 @@ class PerturbationMethod(Method[OptionsT]):
         common = self.common_options(kwargs)
         with self.bound(points, target, common) as model:
             chosen = _choose_perturber(perturber, baselines, points, features)
+            key = signature(points, model, type(chosen).__name__, self.probe_context())
             if self.check_forward:
-                check_perturbed_forward(model, chosen, features)
-            chunk = common.internal_batch_size or rows_for_memory(model, chosen, features.width, common.memory_budget)
+                self.memo.check_once(key, lambda: check_perturbed_forward(model, chosen, features))
+            chunk = common.internal_batch_size or rows_for_budget(
+                self.memo.bytes_per_row(key, row_size(points, model), lambda: row_bytes(model, chosen, features.width)),
+                common.memory_budget,
+            )
             evaluator = CoalitionEvaluator(model, chosen, features, chunk, common.show_progress, self.name)
             scores = self._scores(evaluator, prepared)
         spread = features.spread(scores.feature_scores)
         attributions = tuple(s.to(x.dtype if x.dtype.is_floating_point else torch.get_default_dtype()) for s, x in zip(spread, points))
         evidence = Evidence(delta=scores.delta, input_value=scores.input_value, baseline_value=scores.baseline_value)
-        extras = PerturbationExtras(scores.feature_scores, features.counts, evaluator.evaluations, scores.fit)
+        extras = PerturbationExtras(scores.feature_scores, features.counts, evaluator.evaluations, scores.fit, scores.standard_errors)
         return Attribution(restore_structure(attributions, inputs), method=self.name, evidence=evidence, settings=options, extras=extras)
 
     def _features(self, feature_mask: FeatureMask, points: Points) -> Features:

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Union
-
-from typing_extensions import Unpack
+from typing import Any
 
 import torch
 from torch import Tensor
+from typing_extensions import Unpack
 
 from ...errors import InvalidInputError
 from ..inputs import BaselineSpec, Inputs
@@ -31,8 +30,8 @@ from .features import FeatureMask, Features, element_features
 from .method import PerturbationKwargs, PerturbationMethod, Scores, positions_in_groups
 
 Shape = tuple[int, ...]
-WindowSpec = Union[None, Shape, tuple[Shape, ...]]
-StrideSpec = Union[int, Shape, tuple[Union[int, Shape], ...]]
+WindowSpec = None | Shape | tuple[Shape, ...]
+StrideSpec = int | Shape | tuple[int | Shape, ...]
 
 
 def window_elements(shape: Shape, window: Shape, strides: Shape) -> Tensor:
@@ -71,7 +70,11 @@ def _check_windows(points: Points, windows: list[Shape], strides: list[Shape]) -
     for position, (x, window, stride) in enumerate(zip(points, windows, strides)):
         shape = tuple(x.shape[1:])
         for name, spec in (("sliding_window_shapes", window), ("strides", stride)):
-            if not isinstance(spec, tuple) or len(spec) != len(shape) or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in spec):
+            if (
+                not isinstance(spec, tuple)
+                or len(spec) != len(shape)
+                or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in spec)
+            ):
                 raise InvalidInputError(
                     f"{name} for input {position} must be {len(shape)} positive ints, one per dimension of an example "
                     f"(shape {shape}), got {spec!r}"

@@ -30,6 +30,8 @@ def check_perturbed_forward(model: BoundModel, perturber: Perturber, features: F
     crowd_index = torch.tensor([0, 0, 0, last, last])
     check_independent(
         lambda rows, index: InputSpace().evaluate(model, rows, index, grad=False)[0],
-        perturber.perturb(pair_index, torch.stack([full, empty])), pair_index,
-        perturber.perturb(crowd_index, torch.stack([full, empty, alternate, alternate, full])), crowd_index,
+        perturber.perturb(pair_index, torch.stack([full, empty])),
+        pair_index,
+        perturber.perturb(crowd_index, torch.stack([full, empty, alternate, alternate, full])),
+        crowd_index,
     )

@@ -88,7 +88,7 @@ class ShapleyValues(PerturbationMethod[ShapleyValuesOptions]):
             example = int(features.counts.argmax())
             raise InvalidInputError(
                 f"example {example} has {features.width} features: exact Shapley values would evaluate 2^{features.width} = "
-                f"{2 ** features.width} perturbed inputs per example (the limit is max_features={limit}). Use "
+                f"{2**features.width} perturbed inputs per example (the limit is max_features={limit}). Use "
                 "ShapleyValueSampling or KernelShap, group elements into fewer features with feature_mask, or raise max_features"
             )
         return options
