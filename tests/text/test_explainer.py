@@ -526,7 +526,7 @@ def test_smoothgrad_is_reproducible_and_tends_to_saliency():
     model, tokenizer = classifier()
     noisy = explain(model, tokenizer, TEXT, method="smoothgrad", target="neutral")
     assert noisy == explain(model, tokenizer, TEXT, method="smoothgrad", target="neutral")
-    assert noisy.method_settings == {"abs": False, "nt_samples": 20, "stdevs": 0.01, "seed": 0}
+    assert noisy.method_settings == {"engine_method": "noise_tunnel", "abs": False, "nt_samples": 20, "stdevs": 0.01, "seed": 0}
     assert (scores(noisy.token_spans) >= 0).all()
     saliency = scores(explain(model, tokenizer, TEXT, method="saliency", target="neutral").token_spans)
     quiet = explain(model, tokenizer, TEXT, method="smoothgrad", target="neutral", stdevs=1e-6, nt_samples=2)
@@ -536,7 +536,8 @@ def test_smoothgrad_is_reproducible_and_tends_to_saliency():
 def test_integrated_gradients_is_the_default_with_adaptive_steps():
     model, tokenizer = classifier()
     result = explain(model, tokenizer, TEXT)
-    assert result.method == "integrated_gradients" and result.method_settings == {"n_steps": "auto", "tolerance": 1e-2}
+    expected = {"engine_method": "layer_integrated_gradients", "n_steps": "auto", "tolerance": 1e-2}
+    assert result.method == "integrated_gradients" and result.method_settings == expected
     assert 5 <= result.n_steps <= 257
 
 

@@ -102,3 +102,11 @@ def test_a_contrast_equal_to_the_target_warns_and_scores_zero(one_word, tokenize
     with pytest.warns(ContrastWarning, match="also the target"):
         explanation = TextExplainer(one_word, tokenizer, method="feature_ablation").explain("the movie was fun", target=1, contrast=1)
     assert all(score == 0 for _, score in explanation.words)
+
+
+@pytest.mark.parametrize(
+    ("method", "engine_method"), [("shapley_sampling", "kernel_shap"), ("shapley", "shapley_values"), ("lime", "lime")]
+)
+def test_explanations_record_the_engine_method_that_ran(one_word, tokenizer, method, engine_method):
+    explanation = TextExplainer(one_word, tokenizer, method=method).explain("the movie was great fun", target=1)
+    assert explanation.method_settings["engine_method"] == engine_method

@@ -53,8 +53,11 @@ class TextExplainer:
     (:mod:`limelight.engine.names`; ``"integrated_gradients"`` by default; also ``"input_x_gradient"``,
     ``"saliency"``, ``"noise_tunnel"`` (SmoothGrad, alias ``"smoothgrad"``), and the perturbation
     methods ``"feature_ablation"``, ``"occlusion"``, ``"shapley_values"`` (alias ``"shapley"``),
-    ``"shapley_value_sampling"`` (alias ``"shapley_sampling"``), ``"kernel_shap"``, ``"lime"``,
-    which take words as features; explanations record the engine name), the ``baseline`` (``"pad"``,
+    ``"shapley_value_sampling"`` (alias ``"shapley_sampling"``: Shapley values estimated by the most
+    accurate sampler per model evaluation, KernelSHAP with stratified paired sampling, see
+    benchmarks/README.md), ``"kernel_shap"``, ``"lime"``, which take words as features;
+    explanations record the method, and in ``method_settings`` the engine method that ran
+    (``engine_method``) with its options), the ``baseline`` (``"pad"``,
     ``"mask"``, ``"unk"``, ``"zero"`` (gradient methods), ``"delete"`` (perturbation methods), a
     string or token ids), the explained ``quantity`` (``"logit"``, ``"probability"``,
     ``"log_probability"``), how tokens form ``words`` (``"tokenizer"`` or ``"whitespace"``) and how
@@ -246,7 +249,7 @@ class TextExplainer:
             contrast_label=None if objective.contrast is None else names[objective.contrast],
             quantity=self.quantity,
             method=self.method_name,
-            method_settings={k: v for k, v in self.options.items() if _jsonable(v)},
+            method_settings={"engine_method": self._engine.name, **{k: v for k, v in self.options.items() if _jsonable(v)}},
             baseline=self.baseline.describe() if self.method.uses_baseline else "none",
             evidence=self._evidence(parts, scores),
             windows=[(w.char_start, w.char_end) for w in plan.windows] if plan.is_windowed else [],
