@@ -106,18 +106,9 @@ def compare(
         show_progress,
     )
     agreed, text = conclude(results, METRICS, primary, indices, confidence, agreement_threshold)
-    recorded = {
-        "n_inputs": len(texts),
-        "quantity": f"the {metric_quantity}" if metric_quantity else "the quantity each method explained",
-        "fill": fill,
-        "rank_by": rank_by,
-        "n_bootstrap": n_bootstrap,
-        "confidence": confidence,
-        "seed": seed,
-        "curve_steps": curve_steps,
-        "n_samples": n_samples,
-        "model_rows": eraser.rows_evaluated,
-    }
+    recorded = recorded_settings(
+        len(texts), metric_quantity, {"fill": fill}, metric_settings, n_bootstrap, confidence, eraser.rows_evaluated
+    )
     return Comparison(list(texts), results, chosen_metrics, primary, text, agreed, recorded, METRICS)
 
 
@@ -146,6 +137,30 @@ def score_methods(
         summary = {m: estimate(per_metric[m], indices, confidence) for m in chosen}
         results[name] = MethodResult(name, explanations, explained - started, time.perf_counter() - explained, per_metric, summary)
     return results
+
+
+def recorded_settings(
+    n_inputs: int,
+    metric_quantity: str | None,
+    erasure: Mapping[str, str],
+    metric_settings: MetricSettings,
+    n_bootstrap: int,
+    confidence: float,
+    model_rows: int,
+) -> dict[str, Any]:
+    """What a comparison records of how it was made (``erasure``: how its eraser removes features), in report order."""
+    return {
+        "n_inputs": n_inputs,
+        "quantity": f"the {metric_quantity}" if metric_quantity else "the quantity each method explained",
+        **erasure,
+        "rank_by": metric_settings.rank_by,
+        "n_bootstrap": n_bootstrap,
+        "confidence": confidence,
+        "seed": metric_settings.seed,
+        "curve_steps": metric_settings.curve_steps,
+        "n_samples": metric_settings.n_samples,
+        "model_rows": model_rows,
+    }
 
 
 def conclude(

@@ -13,7 +13,7 @@ randomisation (Adebayo et al., 2018).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -25,7 +25,7 @@ from limelight.vision.explanation import ImageExplanation
 
 from .image_explainers import ImageExplainerLike, explain_images_like, pixel_scores
 from .ranking import spearman
-from .robustness import relative_change
+from .robustness import max_relative_change
 from .sanity import Block, RandomisationCurve, cascade
 
 
@@ -43,12 +43,12 @@ def image_max_sensitivity(
     check_positive("radius", radius)
     explanations = list(explanations)
     original = [pixel_scores(e) for e in explanations]
-    ratios = np.empty((n_samples, len(explanations)))
-    for sample in range(n_samples):
+
+    def reexplain(sample: int) -> Iterator[np.ndarray]:
         noisy = [_noisy(e.image, radius, [seed, sample, index]) for index, e in enumerate(explanations)]
-        for index, (scores, again) in enumerate(zip(original, explain_images_like(explainer, model, explanations, noisy))):
-            ratios[sample, index] = relative_change(scores, pixel_scores(again), f"image {index}", "pixel scores")
-    return ratios.max(axis=0)
+        return (pixel_scores(again) for again in explain_images_like(explainer, model, explanations, noisy))
+
+    return max_relative_change(original, n_samples, reexplain, "image", "pixel scores")
 
 
 def _noisy(image: torch.Tensor, radius: float, seed: list[int]) -> torch.Tensor:

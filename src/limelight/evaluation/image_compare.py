@@ -28,7 +28,7 @@ from limelight.vision.preprocess import Preprocessing
 
 from .agreement import DISAGREEMENT_THRESHOLD
 from .bootstrap import resample_indices
-from .compare import conclude, named_methods, score_methods
+from .compare import conclude, named_methods, recorded_settings, score_methods
 from .comparison import Comparison
 from .image_erasure import ImageEraser
 from .image_explainers import ImageExplainerLike, ImageMethodExplainer
@@ -105,19 +105,11 @@ def compare_images(
         show_progress,
     )
     agreed, text = conclude(results, IMAGE_METRICS, primary, indices, confidence, agreement_threshold)
-    recorded = {
-        "n_inputs": len(originals),
-        "quantity": f"the {metric_quantity}" if metric_quantity else "the quantity each method explained",
+    erasure = {
         "fill": f"{describe_baseline(parse_baseline(baseline))} baseline",
         "features": "segments" if metric_features is not None else "segments or pixels",
-        "rank_by": rank_by,
-        "n_bootstrap": n_bootstrap,
-        "confidence": confidence,
-        "seed": seed,
-        "curve_steps": curve_steps,
-        "n_samples": n_samples,
-        "model_rows": eraser.rows_evaluated,
     }
+    recorded = recorded_settings(len(originals), metric_quantity, erasure, metric_settings, n_bootstrap, confidence, eraser.rows_evaluated)
     return Comparison(names, results, chosen_metrics, primary, text, agreed, recorded, IMAGE_METRICS)
 
 

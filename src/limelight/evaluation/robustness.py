@@ -31,7 +31,7 @@ the same target.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -116,16 +116,34 @@ def max_sensitivity(
     check_count("n_samples", n_samples)
     check_positive("radius", radius)
     explanations = list(explanations)
-    original = [np.array([span.score for span in e.word_spans]) for e in explanations]
+    original = [_word_scores(e) for e in explanations]
     ids = _content_ids(tokenizer, explanations)
-    ratios = np.empty((n_samples, len(explanations)))
-    for sample in range(n_samples):
+
+    def reexplain(sample: int) -> list[np.ndarray]:
         with _perturbed_rows(input_embeddings(model), ids, radius, seed * 100_003 + sample):
             again = explain_like(explainer, model, explanations)
-        for index, (scores, explanation) in enumerate(zip(original, again)):
-            moved = np.array([span.score for span in explanation.word_spans])
-            ratios[sample, index] = relative_change(scores, moved, f"text {index}", "words")
-    return ratios.max(axis=0)  # nan where the explanation is all zeros: no relative change is defined
+        return [_word_scores(e) for e in again]
+
+    return max_relative_change(original, n_samples, reexplain, "text", "words")
+
+
+def _word_scores(explanation: Explanation) -> np.ndarray:
+    return np.array([span.score for span in explanation.word_spans])
+
+
+def max_relative_change(
+    original: Sequence[np.ndarray], n_samples: int, reexplain: Callable[[int], Iterable[np.ndarray]], item: str, unit: str
+) -> np.ndarray:
+    """Per explanation, the largest :func:`relative_change` of its ``original`` scores over ``n_samples`` re-explanations.
+
+    ``reexplain(sample)`` gives every explanation's scores for one perturbation; errors name ``f"{item} {index}"``.
+    ``nan`` where the explanation is all zeros: no relative change is defined.
+    """
+    ratios = np.empty((n_samples, len(original)))
+    for sample in range(n_samples):
+        for index, (scores, moved) in enumerate(zip(original, reexplain(sample))):
+            ratios[sample, index] = relative_change(scores, moved, f"{item} {index}", unit)
+    return ratios.max(axis=0)
 
 
 def relative_change(scores: np.ndarray, moved: np.ndarray, where: str, unit: str) -> float:

@@ -35,7 +35,7 @@ from ..targets import TargetSpec
 from ..validation import check_choice, check_optional_count, seeded_generator
 from .budget import check_budget, example_generator, too_small
 from .evaluator import CoalitionEvaluator
-from .method import FeatureKwargs, PerturbationMethod, Scores, pad_columns, random_subsets
+from .method import FeatureKwargs, PerturbationMethod, Scores, evaluate_with_ends, random_subsets
 from .shapley import coalition_bits
 from .surrogate import sum_constrained_least_squares, weighted_r2
 from .uncertainty import regression_standard_errors
@@ -290,14 +290,7 @@ class KernelShap(PerturbationMethod[KernelShapOptions]):
     def _scores(self, evaluator: CoalitionEvaluator, options: KernelShapOptions) -> Scores:
         counts, width = evaluator.features.counts, evaluator.features.width
         drawn = _draw(counts.tolist(), options)
-        blocks = [
-            pad_columns(
-                torch.cat([torch.ones((1, z.shape[1]), dtype=torch.bool), torch.zeros((1, z.shape[1]), dtype=torch.bool), z]), width
-            )
-            for z, *_ in drawn
-        ]
-        sizes = torch.tensor([b.shape[0] for b in blocks])
-        values = evaluator.evaluate(torch.arange(counts.shape[0]).repeat_interleave(sizes), torch.cat(blocks)).split(sizes.tolist())
+        values = evaluate_with_ends(evaluator, [z for z, *_ in drawn])
         scores = torch.zeros((counts.shape[0], width), dtype=torch.float64)
         errors = torch.zeros((counts.shape[0], width), dtype=torch.float64)
         r2 = torch.full((counts.shape[0],), float("nan"), dtype=torch.float64)

@@ -139,3 +139,19 @@ def random_subsets(sizes: Tensor, width: int, generator: torch.Generator) -> Ten
 def pad_columns(coalitions: Tensor, width: int) -> Tensor:
     """Coalitions of one example widened to ``width`` columns (the extra features do not exist)."""
     return torch.nn.functional.pad(coalitions, (0, width - coalitions.shape[1]))
+
+
+def evaluate_with_ends(evaluator: CoalitionEvaluator, coalitions: list[Tensor]) -> tuple[Tensor, ...]:
+    """Values of each example's ``coalitions`` (one batched evaluation), preceded by its full and empty coalition.
+
+    Per example: ``[0]`` is ``f(x)``, ``[1]`` is ``f(baseline)`` and ``[2:]`` the values of its coalitions, in order.
+    """
+    blocks = [
+        pad_columns(
+            torch.cat([torch.ones((1, c.shape[1]), dtype=torch.bool), torch.zeros((1, c.shape[1]), dtype=torch.bool), c]),
+            evaluator.features.width,
+        )
+        for c in coalitions
+    ]
+    sizes = torch.tensor([b.shape[0] for b in blocks])
+    return evaluator.evaluate(torch.arange(len(blocks)).repeat_interleave(sizes), torch.cat(blocks)).split(sizes.tolist())

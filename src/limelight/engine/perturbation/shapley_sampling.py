@@ -28,7 +28,7 @@ from ..targets import TargetSpec
 from ..validation import check_optional_count, seeded_generator
 from .budget import check_budget, example_generator, too_small
 from .evaluator import CoalitionEvaluator
-from .method import FeatureKwargs, PerturbationMethod, Scores, pad_columns
+from .method import FeatureKwargs, PerturbationMethod, Scores, evaluate_with_ends
 
 
 def permutations(n_samples: int, n_features: int, antithetic: bool, generator: torch.Generator) -> Tensor:
@@ -121,21 +121,7 @@ class ShapleyValueSampling(PerturbationMethod[ShapleyValueSamplingOptions]):
     def _scores(self, evaluator: CoalitionEvaluator, options: ShapleyValueSamplingOptions) -> Scores:
         counts, width = evaluator.features.counts, evaluator.features.width
         orders = _orders(counts.tolist(), options)
-        blocks = [
-            pad_columns(
-                torch.cat(
-                    [
-                        torch.ones((1, o.shape[1]), dtype=torch.bool),
-                        torch.zeros((1, o.shape[1]), dtype=torch.bool),
-                        prefix_coalitions(o).reshape(-1, o.shape[1]),
-                    ]
-                ),
-                width,
-            )
-            for o in orders
-        ]
-        sizes = torch.tensor([b.shape[0] for b in blocks])
-        values = evaluator.evaluate(torch.arange(counts.shape[0]).repeat_interleave(sizes), torch.cat(blocks)).split(sizes.tolist())
+        values = evaluate_with_ends(evaluator, [prefix_coalitions(o).reshape(-1, o.shape[1]) for o in orders])
         scores = torch.zeros((counts.shape[0], width), dtype=torch.float64)
         errors = torch.zeros((counts.shape[0], width), dtype=torch.float64)
         for example, (order, v) in enumerate(zip(orders, values)):
