@@ -17,9 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import DEFAULT_DATA, environment_line, load_model, paired_ratio, timed_call  # noqa: E402
-
 import torch  # noqa: E402
+from _common import DEFAULT_DATA, environment_line, load_model, paired_ratio, timed_call  # noqa: E402
 
 from limelight import TextExplainer  # noqa: E402
 from limelight.demo.sst2 import read_sst2  # noqa: E402

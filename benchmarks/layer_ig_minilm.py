@@ -30,10 +30,10 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
+from _common import CLOCKS, DEFAULT_DATA, Batch, environment_line, load_model, paired_ratio, timed_call, verdict  # noqa: E402
 from torch import Tensor, nn  # noqa: E402
 
 import limelight.engine.gradient.method as engine_base  # noqa: E402
-from _common import CLOCKS, DEFAULT_DATA, Batch, environment_line, load_model, paired_ratio, timed_call, verdict  # noqa: E402
 from limelight import LayerIntegratedGradients  # noqa: E402
 
 STEPS = 50

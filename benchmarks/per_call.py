@@ -50,6 +50,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 4, 16], help="texts per call (default 1 4 16)")
     parser.add_argument("--base-lengths", type=int, nargs="+", default=[128, 512], help="token lengths for the BERT-base-sized model")
     parser.add_argument("--base-layers", type=int, default=12, help="layers of the BERT-base-sized model (default 12)")
+    parser.add_argument(
+        "--models", nargs="+", choices=["demo", "base"], default=["demo", "base"], help="models of the fixed section (default both)"
+    )
+    parser.add_argument(
+        "--base-texts", type=int, default=None, help="texts per length for the BERT-base-sized model (default: 2, 1 at 512 tokens)"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="timed repetitions of each variant, interleaved (default 3)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     parser.add_argument("--budget", default="1GiB", help="memory_budget of the memory section (default 1GiB)")
@@ -155,16 +161,18 @@ def run_captum(method: Any, batches: list[Batch]) -> list[Tensor]:
 
 def section_fixed(args: argparse.Namespace, demo: tuple[nn.Module, Any]) -> None:
     print(f"\n== fixed: {STEPS} steps, limelight defaults vs Captum's default call (min s over {args.repeats} interleaved repeats) ==")
-    configs: list[tuple[str, nn.Module, Callable[[int], list[Batch]]]] = [
-        (
-            f"demo, {args.sentences} SST-2 sentences",
-            demo[0],
-            lambda size: sentence_batches(demo[0], demo[1], args.data, args.sentences, size),
-        ),
-    ]
+    configs: list[tuple[str, nn.Module, Callable[[int], list[Batch]]]] = []
+    if "demo" in args.models:
+        configs.append(
+            (
+                f"demo, {args.sentences} SST-2 sentences",
+                demo[0],
+                lambda size: sentence_batches(demo[0], demo[1], args.data, args.sentences, size),
+            )
+        )
     base = base_model(args.base_layers)
-    for length in args.base_lengths:
-        count = 1 if length >= 512 else 2
+    for length in args.base_lengths if "base" in args.models else []:
+        count = args.base_texts or (1 if length >= 512 else 2)
         configs.append(
             (
                 f"BERT-base-sized ({args.base_layers} layers, random), {count} x {length} tokens",

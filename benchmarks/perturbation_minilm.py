@@ -36,10 +36,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import captum.attr  # noqa: E402
 import torch  # noqa: E402
+from _common import CLOCKS, DEFAULT_DATA, environment_line, load_model, paired_ratio, timed_call, verdict  # noqa: E402
 from torch import Tensor, nn  # noqa: E402
 
 import limelight.engine.perturbation.method as engine_method  # noqa: E402
-from _common import CLOCKS, DEFAULT_DATA, environment_line, load_model, paired_ratio, timed_call, verdict  # noqa: E402
 from limelight.demo.sst2 import read_sst2  # noqa: E402
 from limelight.engine.perturbation import FeatureAblation, KernelShap, ShapleyValues, ShapleyValueSampling  # noqa: E402
 
@@ -47,7 +47,7 @@ TARGET_SPEEDUP = 5.0
 CAPTUM_BATCHED = 256  # perturbations_per_eval of the "captum ppe=256" variant
 FLOOR_ROWS = 256  # rows per forward of the floor
 EQUAL_TOLERANCE = 1e-4  # feature ablation: max |limelight - captum| / max |captum| counted as equal
-PROBED = ("check_perturbed_forward", "row_bytes", "rows_for_budget")  # limelight.engine.perturbation.method names timed
+PROBED = ("check_perturbed_forward", "row_bytes", "rows_for_budget", "cpu_capped")  # limelight.engine.perturbation.method names timed
 VARIANTS = ("limelight", "captum default", f"captum ppe={CAPTUM_BATCHED}", "floor")
 
 Scores = dict[int, Tensor]  # sentence index -> float64 score per word
@@ -339,7 +339,7 @@ def recording_probes(measured: Measured) -> Iterator[None]:
             start = time.process_time()
             value = originals[name](*args)
             measured.probes.setdefault(name, []).append(time.process_time() - start)
-            if name == "rows_for_budget":
+            if name == "cpu_capped":  # the chunk after the CPU cap (engine.chunking.CPU_FORWARD_ROWS)
                 measured.chunk_rows.add(value)
             return value
 

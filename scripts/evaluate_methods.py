@@ -34,8 +34,8 @@ import torch  # noqa: E402
 
 from limelight import TextExplainer  # noqa: E402
 from limelight.demo import demo_model  # noqa: E402
-from limelight.errors import InvalidInputError  # noqa: E402
 from limelight.demo.sst2 import read_sst2  # noqa: E402
+from limelight.errors import InvalidInputError  # noqa: E402
 from limelight.evaluation import (  # noqa: E402
     MethodExplainer,
     WordEraser,
@@ -47,11 +47,13 @@ from limelight.evaluation import (  # noqa: E402
     sufficiency,
 )
 from limelight.evaluation.bootstrap import estimate, resample_indices  # noqa: E402
-from limelight.text.labels import model_labels  # noqa: E402
 from limelight.evaluation.report import markdown_text  # noqa: E402
 from limelight.text.encoding import encode  # noqa: E402
 from limelight.text.explanation import Explanation  # noqa: E402
-from limelight.text.labels import resolve_label  # noqa: E402
+from limelight.text.labels import (
+    model_labels,  # noqa: E402
+    resolve_label,  # noqa: E402
+)
 from limelight.text.words import token_spans, word_spans  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

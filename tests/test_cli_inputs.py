@@ -10,7 +10,7 @@ import pytest
 
 from limelight import TextExplainer
 from limelight.cli import main
-from limelight.jobs import explain_to_jsonl, read_jsonl
+from limelight.jobs import explain_dataset, read_jsonl
 from limelight.text.baselines import BaselineSpec
 from limelight.viz.records import format_score
 from tests.test_cli import TEXTS, Stdin, run
@@ -156,7 +156,7 @@ def test_ctrl_c_in_a_job_keeps_the_finished_rows(capsys, model_dir, tmp_path, mo
         return original(self, texts, *args, **kwargs)
 
     monkeypatch.setattr(TextExplainer, "explain", second_chunk_interrupted)
-    monkeypatch.setattr("limelight.cli.explain.explain_to_jsonl", functools.partial(explain_to_jsonl, chunk_size=1))
+    monkeypatch.setattr("limelight.cli.explain.explain_dataset", functools.partial(explain_dataset, chunk_size=1))
     status, _, err = run(capsys, "--model", model_dir, "--output", str(output), *TEXTS)
     assert status == 130 and len(_ours(err)) == 1 and "run the same command to resume" in err
     assert [i for i, _ in read_jsonl(output)] == [0]

@@ -96,7 +96,12 @@ def test_rebuilt_from_base_checkpoint_and_shipped_fp16_weights(loaded):
 
 def test_shipped_files_are_small():
     files = list(demo_module.WEIGHTS_DIR.iterdir())
-    assert sorted(path.name for path in files) == sorted(["demo.json", demo_module.read_manifest()["weights_file"]])
+    shipped = [
+        name
+        for demo in demo_module.MANIFESTS
+        for name in (f"{demo_module.MANIFESTS[demo].name}", demo_module.read_manifest(demo)["weights_file"])
+    ]
+    assert sorted(path.name for path in files) == sorted(shipped)  # both demos (sentiment and cola) together
     assert sum(path.stat().st_size for path in files) <= MAX_WEIGHTS_BYTES
 
 
@@ -141,7 +146,7 @@ def test_missing_base_package_says_how_to_install(monkeypatch):
 def test_wrong_base_checkpoint_is_refused(monkeypatch):
     manifest = demo_module.read_manifest()
     altered = {**manifest, "base": {**manifest["base"], "sha256": "0" * 64}}
-    monkeypatch.setattr(demo_module, "read_manifest", lambda: altered)
+    monkeypatch.setattr(demo_module, "read_manifest", lambda name="sentiment": altered)
     with pytest.raises(LimelightError, match="sha256"):
         demo_model()
 

@@ -78,3 +78,17 @@ def test_perturbation_methods_probe_once_too():
     model.rows.clear()
     method.attribute(torch.randn(2, 6), target=0)
     assert model.rows == [14]
+
+
+def test_perturbation_chunks_are_capped_on_cpu_without_changing_results():
+    from limelight.engine.chunking import CPU_FORWARD_ROWS
+
+    model = Counting(MLP(features=50).double().eval())
+    method = FeatureAblation(model)
+    x = torch.randn(2, 50, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    capped = method.attribute(x, target=0)
+    model.rows.clear()
+    method.attribute(x, target=0)
+    assert model.rows == [CPU_FORWARD_ROWS] * 3 + [102 - 3 * CPU_FORWARD_ROWS]
+    whole = method.attribute(x, target=0, internal_batch_size=1000)
+    torch.testing.assert_close(capped.attributions, whole.attributions, rtol=1e-12, atol=1e-14)  # rounding of other batch sizes only

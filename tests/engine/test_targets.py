@@ -57,7 +57,6 @@ def test_mapping_outputs_use_logits_by_default_or_a_chosen_key():
         (3, r"0\.\.2"),
         (-1, r"0\.\.2"),
         ([0, 1], "2 entries but there are 3 examples"),
-        (None, "pass target="),
         ((0, 1), r"not a valid output index: valid targets are the ints 0\.\.2"),
         ("positive", "unsupported target"),
         ([0, 1.5, 2], "int or a tuple"),

@@ -38,7 +38,8 @@ def test_every_metric_computes_its_own_column(one_word):
         assert values.shape == (len(TEXTS),), name
     np.testing.assert_allclose(METRICS["comprehensiveness"].compute(context), 5.0)
     np.testing.assert_allclose(METRICS["auprc"].compute(context), 1.0)
-    assert DEFAULT_METRICS == tuple(n for n, m in METRICS.items() if not m.re_explains and not m.needs_rationales)
+    assert DEFAULT_METRICS == tuple(n for n, m in METRICS.items() if m.by_default and not m.re_explains and not m.needs_rationales)
+    assert "words_to_flip" in METRICS and "words_to_flip" not in DEFAULT_METRICS
 
 
 def test_shared_computations_run_once_per_context(one_word, monkeypatch):

@@ -84,11 +84,7 @@ def assert_neutralised(shown: str, html: bool = False) -> None:
         assert not any(line.strip().startswith(FORGED) for line in shown.splitlines()), f"a label forged a line: {shown!r}"
 
 
-NOT_FIXED: dict[str, str] = {
-    "test_vision.py::test_images[one channel for a three-channel model]": (
-        "a 1-channel image for a 3-channel model raises the model's own RuntimeError, not a LimelightError: not fixed yet"
-    ),
-}
+NOT_FIXED: dict[str, str] = {}
 """Cases of the corpus that still fail, by ``file::test[case]``: each is a strict xfail with the reason, so CI stays
 green, the list stays visible here, and a fix turns its entry into an XPASS failure until it is removed."""
 

@@ -171,7 +171,9 @@ def test_resume_streams_the_file(explainer, tmp_path):
 
 def test_plain_progress_lines_for_logs(explainer, tmp_path, capsys):
     explain_to_jsonl(explainer, TEXTS, tmp_path / "out.jsonl", chunk_size=4, log_every=0)
-    assert capsys.readouterr().err.splitlines() == [f"explaining {tmp_path / 'out.jsonl'}: {n}/6 texts" for n in (4, 6)]
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(",")[0] for line in lines] == [f"explaining {tmp_path / 'out.jsonl'}: {n}/6 rows" for n in (4, 6)]
+    assert all(" rows/s, ETA " in line for line in lines)
 
 
 def test_resuming_with_another_model_is_refused(explainer, tmp_path):

@@ -47,7 +47,7 @@ def test_every_use_of_the_reused_relu6_modules_is_intercepted(demo) -> None:
     def rule(grad: torch.Tensor, passes: torch.Tensor) -> torch.Tensor:
         return grad * passes
 
-    from limelight.engine.propagation import rules
+    from limelight.engine.propagation import rectifiers as rules
 
     original = rules._RectifierFunction.forward
 

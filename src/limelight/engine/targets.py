@@ -3,8 +3,9 @@
 A target spec is resolved once into a :class:`Target`, a pure function from an output chunk
 (rows, ...) and the example index of each row to one value per row. Supported specs:
 
-- ``None``: the output is one scalar per row (shape ``(rows,)`` or ``(rows, 1)``);
-- an ``int``: a column of a ``(rows, classes)`` output;
+- ``None``: the output's one scalar per row (shape ``(rows,)`` or ``(rows, 1)``); for a larger
+  output, every output: the sum of a row's outputs (Captum's meaning: the gradient of their sum);
+- an ``int`` (or a 0-d integer tensor): a column of a ``(rows, classes)`` output;
 - a ``tuple`` of ints: an element of an output with more than two dimensions;
 - a sequence with one int or tuple per example;
 - a callable ``f(output) -> (rows,)``;
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Union
+from typing import Any, Union
 
 import torch
 from torch import Tensor
@@ -53,8 +54,24 @@ class Target:
 
 def resolve_target(spec: TargetSpec, n_examples: int) -> Target:
     """Validate a target spec's form (not yet its range, which needs the output) for ``n_examples``."""
+    spec = _scalar_tensors_as_ints(spec)
     _check_form(spec, n_examples)
     return Target(spec, n_examples)
+
+
+def _scalar_tensors_as_ints(spec: Any) -> Any:
+    """0-d integer tensors (``torch.tensor(2)``, also inside lists, tuples and contrasts) as Python ints."""
+    if isinstance(spec, Tensor) and spec.dim() == 0:
+        if spec.dtype.is_floating_point or spec.dtype.is_complex or spec.dtype == torch.bool:
+            raise TargetError(f"a 0-d target tensor must hold an integer class index, got {spec.dtype}")
+        return int(spec)
+    if isinstance(spec, Contrast):
+        return Contrast(_scalar_tensors_as_ints(spec.target), _scalar_tensors_as_ints(spec.versus))
+    if isinstance(spec, list):
+        return [_scalar_tensors_as_ints(item) for item in spec]
+    if isinstance(spec, tuple):
+        return tuple(_scalar_tensors_as_ints(item) for item in spec)
+    return spec
 
 
 def _is_index(value: object) -> bool:
@@ -117,11 +134,7 @@ def _select(spec: TargetSpec, output: Tensor, example_index: Tensor, n_examples:
         return values
     trailing = tuple(output.shape[1:])
     if spec is None:
-        if trailing in ((), (1,)):
-            return output.reshape(rows)
-        raise TargetError(
-            f"the output has shape {tuple(output.shape)}: pass target= to choose the explained value ({_valid_description(trailing)})"
-        )
+        return output.reshape(rows) if trailing in ((), (1,)) else output.reshape(rows, -1).sum(1)
     indices = [spec] * n_examples if _is_index(spec) else _as_index_list(spec)
     normalised = [_check_range(i if isinstance(i, tuple) else (i,), trailing) for i in indices]
     table = torch.tensor(normalised, dtype=torch.long, device=output.device)[example_index.to(output.device)]

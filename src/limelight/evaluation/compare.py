@@ -170,11 +170,12 @@ def conclude(
     indices: np.ndarray,
     confidence: float,
     agreement_threshold: float,
+    inputs: str = "texts",
 ) -> tuple[Agreement | None, str]:
-    """The methods' per-input agreement (with two methods or more) and the recommendation on ``primary``."""
+    """The methods' per-input agreement (with two methods or more) and the recommendation on ``primary`` (``inputs``: "texts", "images")."""
     agreed = agreement({n: r.explanations for n, r in results.items()}, agreement_threshold) if len(results) > 1 else None
     summaries = {n: r.summary for n, r in results.items()}
-    return agreed, recommend(summaries, {n: r.values for n, r in results.items()}, registry, primary, indices, confidence, agreed)
+    return agreed, recommend(summaries, {n: r.values for n, r in results.items()}, registry, primary, indices, confidence, agreed, inputs)
 
 
 def _explain(

@@ -104,7 +104,7 @@ def compare_images(
         confidence,
         show_progress,
     )
-    agreed, text = conclude(results, IMAGE_METRICS, primary, indices, confidence, agreement_threshold)
+    agreed, text = conclude(results, IMAGE_METRICS, primary, indices, confidence, agreement_threshold, "images")
     erasure = {
         "fill": f"{describe_baseline(parse_baseline(baseline))} baseline",
         "features": "segments" if metric_features is not None else "segments or pixels",

@@ -23,7 +23,9 @@ class Metric(Generic[C]):
 
     ``family`` groups metrics for the recommendation ("faithfulness", "robustness", "sanity",
     "plausibility"); ``re_explains``: computing it explains every input again (a full explanation
-    pass or more); ``needs_rationales``: it scores explanations against human rationales.
+    pass or more); ``needs_rationales``: it scores explanations against human rationales;
+    ``by_default``: ``compare`` computes it unless told which metrics to compute (metrics that
+    re-explain, need rationales or are costly searches are opt-in).
     """
 
     name: str
@@ -33,6 +35,7 @@ class Metric(Generic[C]):
     compute: Callable[[C], np.ndarray] = field(repr=False, compare=False)
     re_explains: bool = False
     needs_rationales: bool = False
+    by_default: bool = True
 
     @property
     def arrow(self) -> str:

@@ -32,6 +32,7 @@ from .plausibility import plausibility
 from .ranking import RankBy, check_rank_by
 from .rationales import Rationale
 from .robustness import infidelity, max_sensitivity
+from .robustness_metric import words_to_flip
 from .sanity import cascading_randomisation
 
 T = TypeVar("T")
@@ -153,6 +154,8 @@ _TABLE: tuple[Metric[MetricContext], ...] = (
     Metric("infidelity_embedding", "infidelity (embedding noise)", False, "faithfulness", _infidelity("embedding")),
     Metric("max_sensitivity", "max-sensitivity", False, "robustness", _max_sensitivity, re_explains=True),
     Metric("randomisation", "rho after model randomisation", False, "sanity", _randomisation, re_explains=True),
+    # words_to_flip searches up to one forward per word per text: opt-in
+    Metric("words_to_flip", "top words to flip (fraction)", False, "faithfulness", words_to_flip, by_default=False),
     Metric("f1", "rationale F1@k", True, "plausibility", _plausible("f1"), needs_rationales=True),
     Metric("iou", "rationale IoU@k", True, "plausibility", _plausible("iou"), needs_rationales=True),
     Metric("auprc", "rationale AUPRC", True, "plausibility", _plausible("auprc"), needs_rationales=True),
@@ -160,7 +163,9 @@ _TABLE: tuple[Metric[MetricContext], ...] = (
 METRICS: dict[str, Metric[MetricContext]] = {metric.name: metric for metric in _TABLE}
 """Every metric by name, in table order."""
 
-DEFAULT_METRICS: tuple[str, ...] = tuple(name for name, m in METRICS.items() if not m.re_explains and not m.needs_rationales)
+DEFAULT_METRICS: tuple[str, ...] = tuple(
+    name for name, m in METRICS.items() if m.by_default and not m.re_explains and not m.needs_rationales
+)
 """Metrics that only re-run the model's forward: every faithfulness metric."""
 
 
@@ -169,7 +174,7 @@ def resolve_metrics(metrics: str | Sequence[str], have_rationales: bool, registr
     when rationales are given."""
     plausible = tuple(name for name, m in registry.items() if m.needs_rationales) if have_rationales else ()
     if metrics == "default":
-        return tuple(name for name, m in registry.items() if not m.re_explains and not m.needs_rationales) + plausible
+        return tuple(name for name, m in registry.items() if m.by_default and not m.re_explains and not m.needs_rationales) + plausible
     if metrics == "all":
         return tuple(name for name, m in registry.items() if have_rationales or not m.needs_rationales)
     if isinstance(metrics, str):

@@ -48,10 +48,12 @@ def recommend(
     indices: np.ndarray,
     confidence: float = 0.95,
     agreement: Agreement | None = None,
+    inputs: str = "texts",
 ) -> str:
     """A few sentences naming the best method on ``primary``, the runner-up, and how sure the order is.
 
-    ``metrics``: the registry the summaries' metric names come from (labels, directions, families).
+    ``metrics``: the registry the summaries' metric names come from (labels, directions, families);
+    ``inputs``: what the inputs are, in the plural ("texts", "images"), for the advice to evaluate more.
     """
     metric = metrics[primary]
     order = ranking(summaries, metric)
@@ -72,7 +74,7 @@ def recommend(
             + (
                 f"the difference is significant at the {confidence:.0%} level."
                 if significant
-                else "the two are not clearly separated on these inputs: treat them as tied, or evaluate more texts."
+                else f"the two are not clearly separated on these inputs: treat them as tied, or evaluate more {inputs}."
             ),
         ]
         sentences += _consistency(summaries, metrics, best, metric)

@@ -54,6 +54,11 @@ def _short(text: str) -> str:
     return flat if len(flat) <= _TEXT_WIDTH else flat[: _TEXT_WIDTH - 1] + "…"
 
 
+def _input_kind(comparison: Comparison) -> str:
+    """What the compared inputs are, for column headers: ``"image"`` or ``"text"``."""
+    return "image" if any(isinstance(r.explanations, ImageExplanations) for r in comparison.results.values()) else "text"
+
+
 def _header_cells(comparison: Comparison) -> list[str]:
     registry = comparison.registry or METRICS
     return ["method", *(f"{registry[m].label} {registry[m].arrow}" for m in comparison.metrics), "explain time (s)", "metric time (s)"]
@@ -114,7 +119,7 @@ def markdown(comparison: Comparison, max_flagged: int = 10) -> str:
     lines += ["", _settings_line(comparison), "", "### Agreement between methods", "", _agreement_line(comparison)]
     flagged = _flagged(comparison)[:max_flagged]
     if flagged:
-        lines += ["", "| # | text | mean rho | least agreeing pair |", "|---:|---|---:|---|"]
+        lines += ["", f"| # | {_input_kind(comparison)} | mean rho | least agreeing pair |", "|---:|---|---:|---|"]
         for index in flagged:
             mean = comparison.agreement.mean[index]  # type: ignore[union-attr]  # flagged inputs imply agreement
             cells = [str(index), _short(comparison.texts[index]), f"{mean:.2f}", _pair(comparison, index)]
@@ -135,7 +140,13 @@ def _inputs_table(comparison: Comparison) -> Markup:
     primary = comparison.primary
     head = tag(
         "thead",
-        tag("tr", *(tag("th", c, scope="col") for c in ["#", "text", "agreement", *(f"{m}: {primary}" for m in comparison.methods)])),
+        tag(
+            "tr",
+            *(
+                tag("th", c, scope="col")
+                for c in ["#", _input_kind(comparison), "agreement", *(f"{m}: {primary}" for m in comparison.methods)]
+            ),
+        ),
     )
     flags = comparison.agreement.flagged if comparison.agreement else np.zeros(len(comparison.texts), dtype=bool)
     rows = []
@@ -201,10 +212,10 @@ def dataframe(comparison: Comparison, level: str = "method") -> Any:
             row.update({"explain_seconds": result.explain_seconds, "metric_seconds": result.metric_seconds})
             rows.append(row)
         return pd.DataFrame(rows)
-    agreed = comparison.agreement
+    agreed, kind = comparison.agreement, _input_kind(comparison)
     for index, text in enumerate(comparison.texts):
         for name, result in comparison.results.items():
-            row = {"input": index, "text": text, "method": name}
+            row = {"input": index, kind: text, "method": name}
             row.update({metric: float(result.values[metric][index]) for metric in comparison.metrics})
             row["agreement"] = float(agreed.mean[index]) if agreed else math.nan
             row["flagged"] = bool(agreed.flagged[index]) if agreed else False

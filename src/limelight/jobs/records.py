@@ -2,7 +2,8 @@
 
 The header (``{"limelight": "explain_to_jsonl", "format": 1, "settings": {...}}``) records what
 the rows were computed with (model, method, baseline, quantity, target, ...), and every row
-(``{"index": i, "sha256": ..., "explanation": {...}}``) the hash of its input text, so a resume
+(``{"index": i, "sha256": ..., "explanation": {...}}``, or ``"error": reason`` for a text that
+could not be explained) the hash of its input text, so a resume
 can tell that an existing file belongs to the same job before appending to it. A file is
 recognised as limelight output only by its header; anything else is left untouched.
 """
@@ -45,6 +46,11 @@ def header(settings: dict[str, Any]) -> bytes:
 def row(index: int, digest: str, explanation: dict[str, Any]) -> bytes:
     """The line of text ``index``."""
     return _line({"index": index, "sha256": digest, "explanation": explanation})
+
+
+def failed_row(index: int, digest: str, reason: str) -> bytes:
+    """The line of text ``index`` when it could not be explained: ``error`` says why."""
+    return _line({"index": index, "sha256": digest, "error": reason})
 
 
 def job_settings(explainer: Any, explain_kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -124,8 +130,11 @@ def is_header(record: Any) -> bool:
 
 
 def _is_row(record: Any) -> bool:
-    index = record.get("index") if isinstance(record, dict) else None
-    return isinstance(index, int) and not isinstance(index, bool) and isinstance(record.get("explanation"), dict)
+    if not isinstance(record, dict):
+        return False
+    index = record.get("index")
+    explained = isinstance(record.get("explanation"), dict) or isinstance(record.get("error"), str)
+    return isinstance(index, int) and not isinstance(index, bool) and explained
 
 
 def _line(record: dict[str, Any]) -> bytes:

@@ -9,7 +9,7 @@ masks and special tokens stay as in the input; only word embeddings move along t
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -19,22 +19,39 @@ from torch import Tensor, nn
 from .._progress import progress
 from .._warnings import warn
 from ..engine.evidence import Evidence, ExampleEvidence
-from ..engine.objective import Objective, check_quantity, output_transform
+from ..engine.objective import Objective, check_quantity
+from ..engine.targets import Contrast
 from ..errors import ContrastWarning, InvalidInputError, TargetError
 from .baselines import BaselineLike, BaselineSpec, baseline_ids
 from .checks import check_method_options, check_texts, check_tokenizer_fits, check_unknown_rate
 from .encoding import Encoding, PaddedBatch, encode_batch
 from .erasure import Erasure, pad_token_id
-from .explanation import Explanation, Explanations
+from .explanation import Explanation, Explanations, row_standard_errors, with_standard_errors
+from .focus import Focus, answer_tokens, best_span, entity_tokens, owning_window, token_at
 from .labels import LabelSpec, model_labels, resolve_label
 from .loading import load_local
 from .methods import TEXT_METHODS, Batch, PerturbationTextMethod, Setting, text_method_name
 from .runner import Piece, TextRunner, input_embeddings, mean_over_windows
+from .tasks import (
+    MULTI_LABEL,
+    QA_PARTS,
+    QUESTION_ANSWERING,
+    REGRESSION,
+    TOKEN_CLASSIFICATION,
+    check_threshold,
+    detect_head,
+    head_output,
+    multi_label_choice,
+    qa_logits,
+    qa_target,
+)
 from .windows import WindowPlan, stitch
 from .words import GROUPINGS, POOLINGS, group_words, token_spans, word_spans
 
 Texts = str | Sequence[str]
 Targets = LabelSpec | Sequence[LabelSpec]
+LabelsRequest = LabelSpec | Sequence[LabelSpec] | None
+Answers = tuple[int, int] | Sequence[tuple[int, int] | None] | None
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,8 @@ class _Scored:
 
     scores: Tensor
     evidence: ExampleEvidence
+    standard_errors: Tensor | None = None
+    """Sampled methods: the standard errors of the unit's word scores."""
 
 
 class TextExplainer:
@@ -68,6 +87,10 @@ class TextExplainer:
     Remaining keyword arguments go to the method (e.g. ``n_steps=50``, ``tolerance=1e-3``,
     ``internal_batch_size=...``; the integration rule of integrated gradients is ``rule=``,
     e.g. ``rule="riemann_trapezoid"``).
+
+    The head is detected from the model (:func:`limelight.text.tasks.detect_head`): single-label
+    and multi-label sequence classifiers, regressors (one output), token classifiers and
+    extractive question-answering readers; :meth:`explain` documents what each explains.
     """
 
     def __init__(
@@ -109,7 +132,15 @@ class TextExplainer:
         self.layer = input_embeddings(model)
         check_tokenizer_fits(self.layer, tokenizer)
         self.pad_id = pad_token_id(tokenizer)
-        setting = Setting(model, self.layer, output_transform(self.quantity), self.pad_id, self.baseline.erasure == Erasure.DELETE)
+        self.head = detect_head(model)
+        if self.head == QUESTION_ANSWERING:
+            if self.quantity != "logit":
+                raise InvalidInputError(
+                    f"a question-answering model scores answer starts and ends with logits over positions, not classes; "
+                    f"its {quantity} over classes does not exist: explain quantity='logit'"
+                )
+            self.runner.output = _stacked_qa_logits
+        setting = Setting(model, self.layer, head_output(self.head, self.quantity), self.pad_id, self.baseline.erasure == Erasure.DELETE)
         self._engine = self.method.build(setting)
         check_method_options(self._engine, method_options, self.method_name)
         self._settings = {
@@ -137,12 +168,32 @@ class TextExplainer:
 
     @overload
     def explain(  # type: ignore[overload-overlap]  # a str is also a Sequence[str]; this first overload wins for it
-        self, texts: str, text_pairs: str | None = None, *, target: Targets = None, contrast: LabelSpec = None
-    ) -> Explanation: ...
+        self,
+        texts: str,
+        text_pairs: str | None = None,
+        *,
+        target: Targets = None,
+        contrast: LabelSpec = None,
+        labels: LabelsRequest = None,
+        threshold: float = 0.5,
+        token: int | None = None,
+        span: tuple[int, int] | None = None,
+        answer: Answers = None,
+    ) -> Explanation | Explanations: ...
 
     @overload
     def explain(
-        self, texts: Sequence[str], text_pairs: Sequence[str] | None = None, *, target: Targets = None, contrast: LabelSpec = None
+        self,
+        texts: Sequence[str],
+        text_pairs: Sequence[str] | None = None,
+        *,
+        target: Targets = None,
+        contrast: LabelSpec = None,
+        labels: LabelsRequest = None,
+        threshold: float = 0.5,
+        token: int | None = None,
+        span: tuple[int, int] | None = None,
+        answer: Answers = None,
     ) -> Explanations: ...
 
     def explain(
@@ -152,14 +203,34 @@ class TextExplainer:
         *,
         target: Targets = None,
         contrast: LabelSpec = None,
+        labels: LabelsRequest = None,
+        threshold: float = 0.5,
+        token: int | None = None,
+        span: tuple[int, int] | None = None,
+        answer: Answers = None,
     ) -> Explanation | Explanations:
         """Explain one text (returns an :class:`Explanation`) or many (returns :class:`Explanations`).
 
         ``target`` is a label name or index (or one per text); by default the predicted class at the
         input. ``contrast`` explains the target's score minus this label's: why one class rather than
-        the other.
+        the other. What else applies depends on the model's head:
+
+        - multi-label: ``labels=`` explains several labels of each text in one call (a label, a list,
+          ``"all"``, or by default every label whose sigmoid is at least ``threshold``), one
+          explanation per label in an :class:`Explanations`; ``target=`` explains just one.
+        - regression (one output): the predicted value is explained; there is no class.
+        - token classification: ``token=`` (an index into the text's tokens, special tokens
+          counted, as in ``Explanation.token_spans``) or ``span=(start, end)`` (characters of the
+          text; its first token) picks the token whose label (``target``, default: predicted) is
+          explained; with neither, every entity (word not predicted ``O``) in an :class:`Explanations`.
+        - question answering: ``texts`` are questions and ``text_pairs`` their contexts; the
+          predicted answer (or ``answer=(start, end)``, characters of the context; a list of them
+          gives one per question) is explained
+          three ways, an :class:`Explanations` of ``start`` logit, ``end`` logit and their sum
+          (``span``), in the one window of a long context where the answer was found.
         """
         single = isinstance(texts, str)
+        self._check_request(target, contrast, labels, token, span, answer, text_pairs)
         items = check_texts(texts, "texts")
         pairs = None if text_pairs is None else check_texts(text_pairs, "text_pairs")
         encodings = encode_batch(self.tokenizer, items, pairs)
@@ -170,24 +241,202 @@ class TextExplainer:
         plans = [self.runner.plan(e) for e in encodings]
         pieces = self.runner.pieces(encodings, plans)
         batches = self.runner.batches([p.encoding for p in pieces])
-        logits = mean_over_windows(self.runner.forward(batches), [p.text for p in pieces], len(encodings))
+        outputs = self.runner.forward(batches)
+        if self.head in (TOKEN_CLASSIFICATION, QUESTION_ANSWERING):
+            per_token = [value[: len(piece.encoding)] for value, piece in zip(outputs, pieces)]
+            explained = self._explain_positions(encodings, plans, pieces, per_token, target, token, span, answer)
+            return explained[0] if single and len(explained) == 1 and (token is not None or span is not None) else explained
+        logits = mean_over_windows(outputs, [p.text for p in pieces], len(encodings))
         names = self.labels
-        targets = _per_text_targets(target, len(items), names, logits)
+        if self.head == MULTI_LABEL and target is None:
+            cut = check_threshold(threshold)
+            chosen = [multi_label_choice(labels, cut, value, names) for value in logits]
+        else:
+            chosen = [[t] for t in _per_text_targets(target, len(items), names, logits)]
         versus = None if contrast is None else resolve_label(contrast, names, "contrast")
+        targets = [t for labels_of_text in chosen for t in labels_of_text]
         if versus is not None and versus in targets:
-            same = [i for i, t in enumerate(targets) if t == versus]
+            same = [i for i, labels_of_text in enumerate(chosen) if versus in labels_of_text]
             warn(
                 f"the contrast label {names[versus]!r} is also the target of text(s) {same}: target minus itself is zero, "
                 "so their scores are all zero; choose another contrast or target for them",
                 ContrastWarning,
             )
+        owners = [t for t, labels_of_text in enumerate(chosen) for _ in labels_of_text]
+        if owners != list(range(len(encodings))):  # several labels of a text: one unit of work per (text, label)
+            pieces = [Piece(unit, p.encoding, p.indices) for unit, owner in enumerate(owners) for p in pieces if p.text == owner]
+            batches = self.runner.batches([p.encoding for p in pieces])
         objectives = [Objective(t, self.quantity, versus) for t in targets]
-        scored = self._attribute(pieces, self._baselines(encodings, pieces), batches, objectives)
-        explanations = Explanations(
-            self._assemble(e, plan, [scored[i] for i, p in enumerate(pieces) if p.text == t], logits[t], objectives[t])
-            for t, (e, plan) in enumerate(zip(encodings, plans))
+        scored = self._attribute(
+            pieces,
+            self._baselines([encodings[o] for o in owners], pieces),
+            batches,
+            lambda rows: Objective.engine_target([objectives[pieces[i].text] for i in rows]),
         )
-        return explanations[0] if single else explanations
+        explanations = Explanations(
+            self._assemble(encodings[o], plans[o], [scored[i] for i, p in enumerate(pieces) if p.text == u], logits[o], objectives[u])
+            for u, o in enumerate(owners)
+        )
+        return explanations[0] if single and (self.head != MULTI_LABEL or target is not None) else explanations
+
+    def _check_request(
+        self,
+        target: Targets,
+        contrast: LabelSpec,
+        labels: LabelsRequest,
+        token: int | None,
+        span: tuple[int, int] | None,
+        answer: Answers,
+        text_pairs: Texts | None,
+    ) -> None:
+        """Refuse options the model's head cannot honour, saying which head it is and what to use."""
+        head = self.head.replace("_", " ")
+        if labels is not None and self.head != MULTI_LABEL:
+            raise InvalidInputError(f"labels= picks several labels of a multi-label model; this model is {head}: use target=")
+        if labels is not None and target is not None:
+            raise InvalidInputError("give target= (one label) or labels= (several), not both")
+        if (token is not None or span is not None) and self.head != TOKEN_CLASSIFICATION:
+            raise InvalidInputError(f"token= and span= pick the token of a token classifier; this model is {head}")
+        if answer is not None and self.head != QUESTION_ANSWERING:
+            raise InvalidInputError(f"answer= gives the answer span of a question-answering model; this model is {head}")
+        if self.head == QUESTION_ANSWERING:
+            if text_pairs is None:
+                raise InvalidInputError("a question-answering model reads a question and a context: explain(question, text_pairs=context)")
+            if target is not None or contrast is not None:
+                raise InvalidInputError("a question-answering model has no labels: give answer=(start, end) in the context, not target=")
+        if self.head == REGRESSION and contrast is not None:
+            raise InvalidInputError("a regression model has one output and no class to contrast with; drop contrast=")
+        if self.head == TOKEN_CLASSIFICATION and contrast is not None:
+            raise InvalidInputError("contrast= is for sequence classifiers; for a token classifier explain one label with target=")
+
+    def _explain_positions(
+        self,
+        encodings: list[Encoding],
+        plans: list[WindowPlan],
+        pieces: list[Piece],
+        outputs: list[Tensor],
+        target: Targets,
+        token: int | None,
+        span: tuple[int, int] | None,
+        answer: Answers,
+    ) -> Explanations:
+        """Token-classification and question-answering heads: each explained position in the one window that read it."""
+        first_piece: dict[int, int] = {}
+        for number, piece in enumerate(pieces):
+            first_piece.setdefault(piece.text, number)
+        units: list[_Position] = []
+        for text, (encoding, plan) in enumerate(zip(encodings, plans)):
+            windows = [outputs[first_piece[text] + w] for w in range(len(plan.windows))]
+            if self.head == TOKEN_CLASSIFICATION:
+                units += self._token_units(text, encoding, plan, windows, target, token, span)
+            else:
+                units += self._answer_units(text, encoding, plan, windows, _answer_of(answer, text, len(encodings)))
+        row_pieces = [pieces[first_piece[unit.text] + unit.focus.window] for unit in units]
+        rows = [Piece(u, piece.encoding, piece.indices) for u, piece in enumerate(row_pieces)]
+        batches = self.runner.batches([r.encoding for r in rows])
+        baselines = self._baselines(encodings, pieces)
+        row_baselines = [baselines[first_piece[unit.text] + unit.focus.window] for unit in units]
+        scored = self._attribute(rows, row_baselines, batches, lambda members: _position_target([units[i] for i in members]))
+        explained = Explanations()
+        for unit, piece, part in zip(units, row_pieces, scored):
+            encoding, plan = encodings[unit.text], plans[unit.text]
+            scores = torch.zeros(len(encoding), dtype=part.scores.dtype)
+            scores[list(piece.indices)] = part.scores
+            window = plan.windows[unit.focus.window]
+            explained.append(
+                self._explanation(
+                    encoding,
+                    scores,
+                    self._evidence([part], scores),
+                    None if plan.is_windowed else part.standard_errors,
+                    predicted_label=unit.predicted,
+                    probabilities=unit.probabilities,
+                    target_label=unit.label,
+                    head=self.head,
+                    marks=unit.marks,
+                    segment_names=["question", "context"] if self.head == QUESTION_ANSWERING else [],
+                    read_window=(window.char_start, window.char_end) if plan.is_windowed else None,
+                )
+            )
+        return explained
+
+    def _token_units(
+        self,
+        text: int,
+        encoding: Encoding,
+        plan: WindowPlan,
+        windows: list[Tensor],
+        target: Targets,
+        token: int | None,
+        span: tuple[int, int] | None,
+    ) -> list[_Position]:
+        names = self.labels
+        if token is None and span is None:
+            predicted = [
+                int(windows[owning_window(plan, i)][_position(plan, owning_window(plan, i), i)].argmax()) for i in range(len(encoding))
+            ]
+            chosen = entity_tokens(encoding, predicted, names)
+        else:
+            chosen = [token_at(encoding, token, span)]
+        if target is not None and not isinstance(target, (str, int)):
+            raise TargetError("a token classifier takes one target label for the chosen token(s), not a list")
+        units = []
+        for index in chosen:
+            window = owning_window(plan, index)
+            position = _position(plan, window, index)
+            logits = windows[window][position]
+            label = int(logits.argmax()) if target is None else resolve_label(target, names)
+            begin, finish = encoding.offsets[index]
+            probabilities = {n: float(v) for n, v in zip(names, torch.softmax(logits, -1))}
+            units.append(
+                _Position(
+                    text,
+                    Focus(window, index, index),
+                    (position, label),
+                    None,
+                    names[label],
+                    names[int(logits.argmax())],
+                    probabilities,
+                    [(0, begin, finish)],
+                )
+            )
+        return units
+
+    def _answer_units(
+        self, text: int, encoding: Encoding, plan: WindowPlan, windows: list[Tensor], answer: tuple[int, int] | None
+    ) -> list[_Position]:
+        context = set(encoding.content_indices(1))
+        if not context:
+            raise InvalidInputError(f"text {text}: the context is empty; give the context as text_pairs")
+        if answer is None:
+            best: tuple[float, int, int, int] | None = None
+            for number, (window, logits) in enumerate(zip(plan.windows, windows)):
+                allowed = [pos for pos, index in enumerate(window.indices) if index in context]
+                if not allowed:
+                    continue
+                start, end, score = best_span(logits[:, 0], logits[:, 1], allowed)
+                if best is None or score > best[0]:
+                    best = (score, number, window.indices[start], window.indices[end])
+            if best is None:
+                raise InvalidInputError(f"text {text}: no window holds any context token")
+            _, chosen_window, first, last = best
+        else:
+            first, last = answer_tokens(encoding, answer)
+            holding = [n for n, w in enumerate(plan.windows) if first in w.indices and last in w.indices]
+            if not holding:
+                raise InvalidInputError(f"text {text}: the answer {answer} is longer than one window of the model; give a shorter span")
+            owner = owning_window(plan, first)
+            chosen_window = owner if owner in holding else holding[0]
+        start_position, end_position = _position(plan, chosen_window, first), _position(plan, chosen_window, last)
+        begin, finish = encoding.offsets[first][0], encoding.offsets[last][1]
+        answer_text = (encoding.text_pair or "")[begin:finish]
+        focus = Focus(chosen_window, first, last)
+        marks = [(1, begin, finish)]
+        units = []
+        for part in QA_PARTS:
+            aim, versus = qa_target(part, start_position, end_position)
+            units.append(_Position(text, focus, aim, versus, part, answer_text, {}, marks))
+        return units
 
     def compare_baselines(
         self, text: str, baselines: Sequence[BaselineLike] = ("pad", "mask", "unk", "zero"), text_pair: str | None = None, **kwargs: Any
@@ -204,17 +453,22 @@ class TextExplainer:
         return [_cut(full[p.text], p.indices) for p in pieces]
 
     def _attribute(
-        self, pieces: list[Piece], baselines: list[tuple[int, ...] | None], batches: list[PaddedBatch], objectives: list[Objective]
+        self,
+        pieces: list[Piece],
+        baselines: list[tuple[int, ...] | None],
+        batches: list[PaddedBatch],
+        target_of: Callable[[list[int]], Any],
     ) -> list[_Scored]:
+        """Token scores of every piece; ``target_of`` gives the engine target of a batch from its piece indices."""
         scored: dict[int, _Scored] = {}
         for batch in progress(batches, len(batches), f"explaining ({self.method_name})", self.show_progress):
             members = [pieces[i] for i in batch.indices]
-            target = Objective.engine_target([objectives[p.text] for p in members])
+            target = target_of(list(batch.indices))
             token_scores, result = self.method.run(
                 self._engine, self._batch(batch, members, [baselines[i] for i in batch.indices], target), self.options
             )
             for row, (index, scores) in enumerate(zip(batch.indices, batch.unpad(token_scores.cpu()))):
-                scored[index] = _Scored(scores, result.evidence.row(row))
+                scored[index] = _Scored(scores, result.evidence.row(row), row_standard_errors(result, row))
         return [scored[index] for index in range(len(pieces))]
 
     def _batch(self, batch: PaddedBatch, units: list[Piece], baselines: list[tuple[int, ...] | None], target: Any) -> Batch:
@@ -236,24 +490,42 @@ class TextExplainer:
     def _assemble(self, encoding: Encoding, plan: WindowPlan, parts: list[_Scored], logits: Tensor, objective: Objective) -> Explanation:
         names = self.labels
         scores = stitch(plan, [p.scores for p in parts]) if plan.is_windowed else parts[0].scores
-        # Softmax over one output is constantly 1: a one-output (regression) model has no class probability to show.
-        probabilities = {name: float(p) for name, p in zip(names, torch.softmax(logits, -1))} if len(names) > 1 else {}
-        return Explanation(
-            text=encoding.text,
-            text_pair=encoding.text_pair,
-            word_spans=word_spans(encoding, scores, self.words, self._word_pooling),  # type: ignore[arg-type]
-            token_spans=token_spans(encoding, scores),
+        if self.head == MULTI_LABEL:  # each label is its own sigmoid
+            probabilities = {name: float(p) for name, p in zip(names, torch.sigmoid(logits))}
+        else:  # softmax over one output is constantly 1: a one-output (regression) model has no class probability to show
+            probabilities = {name: float(p) for name, p in zip(names, torch.softmax(logits, -1))} if len(names) > 1 else {}
+        return self._explanation(
+            encoding,
+            scores,
+            self._evidence(parts, scores),
+            None if plan.is_windowed else parts[0].standard_errors,
             predicted_label=names[int(logits.argmax())],
             probabilities=probabilities,
             target_label=names[objective.target],
             contrast_label=None if objective.contrast is None else names[objective.contrast],
+            windows=[(w.char_start, w.char_end) for w in plan.windows] if plan.is_windowed else [],
+            window_evidence=[p.evidence for p in parts] if plan.is_windowed else [],
+            head=self.head,
+        )
+
+    def _explanation(
+        self, encoding: Encoding, scores: Tensor, evidence: ExampleEvidence, standard_errors: Tensor | None, **fields: Any
+    ) -> Explanation:
+        """An :class:`Explanation` of ``encoding`` with these token scores (and word standard errors), this explainer's settings and ``fields``."""
+        return Explanation(
+            text=encoding.text,
+            text_pair=encoding.text_pair,
+            word_spans=with_standard_errors(
+                word_spans(encoding, scores, self.words, self._word_pooling),  # type: ignore[arg-type]
+                standard_errors,
+            ),
+            token_spans=token_spans(encoding, scores),
             quantity=self.quantity,
             method=self.method_name,
             method_settings={"engine_method": self._engine.name, **{k: v for k, v in self.options.items() if _jsonable(v)}},
             baseline=self.baseline.describe() if self.method.uses_baseline else "none",
-            evidence=self._evidence(parts, scores),
-            windows=[(w.char_start, w.char_end) for w in plan.windows] if plan.is_windowed else [],
-            window_evidence=[p.evidence for p in parts] if plan.is_windowed else [],
+            evidence=evidence,
+            **fields,
         )
 
     def _evidence(self, parts: list[_Scored], scores: Tensor) -> ExampleEvidence:
@@ -286,6 +558,49 @@ class TextExplainer:
     def _word_pooling(self) -> str:
         """Perturbation methods score words directly: their tokens share the score, so words sum them back."""
         return "sum" if isinstance(self.method, PerturbationTextMethod) else self.pooling
+
+
+@dataclass(frozen=True)
+class _Position:
+    """One explained position of a text (token-classification and QA heads): the engine target in its window's output."""
+
+    text: int
+    focus: Focus
+    target: tuple[int, int]
+    versus: tuple[int, int] | None
+    label: str
+    predicted: str
+    probabilities: dict[str, float]
+    marks: list[tuple[int, int, int]]
+
+
+def _position_target(units: list[_Position]) -> Any:
+    """The engine target of a batch of positions: indices, or a :class:`Contrast` for QA (span = start - (-end))."""
+    if all(unit.versus is None for unit in units):
+        return [unit.target for unit in units]
+    versus = [unit.versus for unit in units if unit.versus is not None]
+    if len(versus) != len(units):
+        raise InvalidInputError("a batch mixes plain and contrastive positions; explain them in separate calls")
+    return Contrast([unit.target for unit in units], versus)
+
+
+def _answer_of(answer: Answers, text: int, count: int) -> tuple[int, int] | None:
+    """Text ``text``'s given answer span: the one span for every text, or its entry of a list of one per text."""
+    if answer is None or isinstance(answer, tuple):
+        return answer
+    if isinstance(answer, list) and len(answer) == count:
+        return answer[text]
+    raise InvalidInputError(f"answer must be one (start, end) span or a list of one per question ({count}); got {answer!r}")
+
+
+def _position(plan: WindowPlan, window: int, token: int) -> int:
+    """Where token ``token`` of the full encoding sits in window ``window``."""
+    return plan.windows[window].indices.index(token)
+
+
+def _stacked_qa_logits(raw: Any) -> Tensor:
+    """``(rows, seq, 2)``: each position's start and end logit (what the runner reads from a QA model)."""
+    return torch.stack(qa_logits(raw), -1)
 
 
 Model = nn.Module | str | os.PathLike[str]
@@ -330,9 +645,18 @@ def explain(
     method: str = "integrated_gradients",
     **settings: Any,
 ) -> Explanation | Explanations:
-    """Explain ``texts`` with ``model`` in one call; see :class:`TextExplainer` for the settings."""
+    """Explain ``texts`` with ``model`` in one call; see :class:`TextExplainer` for the settings.
+
+    The per-call options of :meth:`TextExplainer.explain` for other heads (``labels``,
+    ``threshold``, ``token``, ``span``, ``answer``) may be given here too.
+    """
+    request = {name: settings.pop(name) for name in _REQUEST_OPTIONS if name in settings}
     explainer = TextExplainer(model, tokenizer, method=method, **settings)
-    return explainer.explain(texts, text_pairs, target=target, contrast=contrast)
+    return explainer.explain(texts, text_pairs, target=target, contrast=contrast, **request)
+
+
+_REQUEST_OPTIONS = ("labels", "threshold", "token", "span", "answer")
+"""Options of :meth:`TextExplainer.explain` (per call) rather than of the explainer (per model)."""
 
 
 def _check_quantity_for(quantity: str, n_outputs: int) -> str:

@@ -12,9 +12,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+import torch
+from torch import Tensor
+
 from .._display import html
 from ..engine.convergence import ABSOLUTE_TOLERANCE
 from ..engine.evidence import Evidence, ExampleEvidence
+from ..engine.result import Attribution, PerturbationExtras
 from ..errors import InvalidInputError, MissingDependencyError
 from .erasure import Erasure
 
@@ -29,7 +33,9 @@ class Span:
     ``start``/``end`` are character offsets into ``Explanation.text`` (``segment`` 0) or
     ``Explanation.text_pair`` (``segment`` 1). Special tokens have ``start == end`` and
     ``special=True``. ``token_indices`` lists the tokens a word was pooled from; for a token
-    it holds its own index.
+    it holds its own index. ``standard_error``: for a word scored by a sampled Shapley estimator,
+    the estimate's standard error (0 where exact, ``nan`` where too few draws measure it); ``None``
+    for other methods, for tokens and for windowed texts.
     """
 
     text: str
@@ -39,6 +45,7 @@ class Span:
     segment: int = 0
     special: bool = False
     token_indices: tuple[int, ...] = ()
+    standard_error: float | None = None
 
 
 @dataclass
@@ -63,6 +70,15 @@ class Explanation:
     ``delta = sum of token scores - sum_w (f_w(x) - f_w(b))``, which also counts what stitching
     dropped (the scores the overlaps got in the windows that do not own them); ``n_steps`` is the
     most any window took. :attr:`is_windowed` says so, and every view shows it.
+
+    ``head`` is the model's head (:data:`limelight.text.tasks.HEADS`): for ``"regression"`` there
+    is no class (``probabilities`` is empty and ``input_value`` is the predicted value); for
+    ``"multi_label_classification"`` ``probabilities`` are each label's own sigmoid. ``marks``
+    are ``(segment, start, end)`` character spans the explained output is about (the token of a
+    token classifier, the answer of a reader), which views mark. ``segment_names`` name the
+    segments (e.g. ``["question", "context"]``). ``read_window`` is the character span of the
+    one window a long text was read in when the head explains a single position (the rest of the
+    text scores exactly 0: the explained output never saw it).
     """
 
     text: str
@@ -80,6 +96,10 @@ class Explanation:
     evidence: ExampleEvidence = field(default_factory=Evidence)
     windows: list[tuple[int, int]] = field(default_factory=list)
     window_evidence: list[ExampleEvidence] = field(default_factory=list)
+    head: str = "single_label_classification"
+    marks: list[tuple[int, int, int]] = field(default_factory=list)
+    segment_names: list[str] = field(default_factory=list)
+    read_window: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         if self.evidence.converged is None and self.evidence.delta is not None and self.delta_bound is not None:
@@ -174,6 +194,9 @@ class Explanation:
         for key in ("word_spans", "token_spans"):
             data[key] = [Span(**{**span, "token_indices": tuple(span.get("token_indices", ()))}) for span in data[key]]
         data["windows"] = [tuple(w) for w in data.get("windows", [])]
+        data["marks"] = [tuple(m) for m in data.get("marks", [])]
+        if data.get("read_window") is not None:
+            data["read_window"] = tuple(data["read_window"])
         data["evidence"] = _evidence_from(data.get("evidence", {}))
         data["window_evidence"] = [_evidence_from(record) for record in data.get("window_evidence", [])]
         return cls(**data)
@@ -198,6 +221,20 @@ def _evidence_from(record: dict[str, Any]) -> ExampleEvidence:
 
 _V1_EVIDENCE = ("baseline_value", "delta", "n_steps", "tolerance")
 """Format 1's flat evidence fields besides ``target_value`` (now ``input_value``)."""
+
+
+def row_standard_errors(result: Attribution, row: int) -> Tensor | None:
+    """The standard errors of one row's feature scores (its words), when the engine's result has them."""
+    extras = result.extras
+    errors = extras.standard_errors if isinstance(extras, PerturbationExtras) else None
+    return None if errors is None else errors[row, : int(extras.n_features[row])].detach().to(torch.float64).cpu()  # type: ignore[union-attr]
+
+
+def with_standard_errors(spans: list[Span], errors: Tensor | None) -> list[Span]:
+    """Word spans carrying their scores' standard errors (one per word; spans unchanged without them)."""
+    if errors is None or errors.shape[0] != len(spans):
+        return spans
+    return [replace(span, standard_error=float(error)) for span, error in zip(spans, errors.tolist())]
 
 
 class Explanations(list[Explanation]):
@@ -251,6 +288,7 @@ class Explanations(list[Explanation]):
                         "quantity": exp.quantity,
                         "method": exp.method,
                         "delta": exp.delta,
+                        "standard_error": span.standard_error,
                     }
                 )
         return pd.DataFrame(rows)

@@ -22,7 +22,9 @@ from ..engine import (
     FeatureAblation,
     InputXGradient,
     KernelShap,
+    LayerDeepLift,
     LayerIntegratedGradients,
+    LayerLRP,
     Lime,
     NoiseTunnel,
     Occlusion,
@@ -131,6 +133,9 @@ TEXT_METHODS: dict[str, GradientTextMethod | PerturbationTextMethod] = {
         uses_baseline=True,
     ),
     "input_x_gradient": GradientTextMethod(lambda s: InputXGradient(s.model, s.layer, output=s.output), "sum"),
+    # one backward pass each (engine/propagation): DeepLift against the baseline, LRP with the transformer composite
+    "deeplift": GradientTextMethod(lambda s: LayerDeepLift(s.model, s.layer, output=s.output), "sum", uses_baseline=True),
+    "lrp": GradientTextMethod(lambda s: LayerLRP(s.model, s.layer, output=s.output), "sum"),
     "saliency": GradientTextMethod(lambda s: Saliency(s.model, s.layer, output=s.output), "l2", {"abs": False}, additive=False),
     "noise_tunnel": GradientTextMethod(
         lambda s: NoiseTunnel(Saliency(s.model, s.layer, output=s.output)),

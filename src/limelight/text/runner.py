@@ -19,7 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from .._progress import progress
-from ..engine.forward import eval_mode, read_output
+from ..engine.forward import OutputSpec, eval_mode, read_output
 from ..engine.validation import check_count
 from ..errors import InvalidInputError
 from .encoding import Encoding, PaddedBatch, batch_by_length
@@ -58,7 +58,8 @@ class Piece:
 
 class TextRunner:
     """Runs a Hugging Face-style classifier on encodings: ``batch_size`` rows per forward, texts over ``max_length``
-    (the model's limit by default) in windows overlapping by ``window_overlap`` tokens."""
+    (the model's limit by default) in windows overlapping by ``window_overlap`` tokens; ``output`` is what is read
+    from the model's raw output (its ``logits`` by default)."""
 
     def __init__(
         self,
@@ -69,6 +70,7 @@ class TextRunner:
         max_length: int | None = None,
         window_overlap: int | None = None,
         show_progress: bool | None = None,
+        output: OutputSpec = "logits",
     ) -> None:
         check_count("batch_size", batch_size)
         if max_length is not None:
@@ -78,6 +80,8 @@ class TextRunner:
         self.model, self.tokenizer = model, tokenizer
         self.batch_size, self.window_overlap, self.show_progress = batch_size, window_overlap, show_progress
         self.max_length = max_length or model_max_length(model, tokenizer)
+        self.output = output
+        """What :meth:`forward` reads from the model's raw output: ``"logits"``, or a callable for other heads."""
         self.rows_evaluated = 0
         """How many rows (windows) this runner has put through the model."""
 
@@ -138,7 +142,7 @@ class TextRunner:
     def _logits(self, batch: PaddedBatch, shift: Tensor | None) -> Tensor:
         inputs = self.inputs(batch)
         if shift is None:
-            return read_output(self.model(**inputs), "logits").detach().to(torch.float64).cpu()
+            return read_output(self.model(**inputs), self.output).detach().to(torch.float64).cpu()
         pad_id = getattr(self.tokenizer, "pad_token_id", None)
         weight = shift.to(self.device).unsqueeze(-1)
 
@@ -151,7 +155,7 @@ class TextRunner:
 
         handle = layer.register_forward_hook(towards_pad)
         try:
-            return read_output(self.model(**inputs), "logits").detach().to(torch.float64).cpu()
+            return read_output(self.model(**inputs), self.output).detach().to(torch.float64).cpu()
         finally:
             handle.remove()
 

@@ -23,7 +23,7 @@ from .baselines import BaselineLike, baseline_input, describe_baseline, parse_ba
 from .explanation import ImageExplanation, ImageExplanations
 from .features import FeatureSpec, parse_features, segment_map, segment_sums
 from .geometry import preprocessed, pull_back, seen_image
-from .images import Images, load_images
+from .images import Images, load_images, match_channels
 from .methods import Batch, Setting, vision_method
 from .objective import LabelSpec, class_names, resolve_label
 from .preprocess import Preprocess, Preprocessing, identity
@@ -59,8 +59,8 @@ class ImageExplainer:
     ``features`` of perturbation methods (``"slic"`` by default; :mod:`limelight.vision.features`;
     with a gradient method, segments get the sum of their pixels' scores), the ``quantity``
     (``"logit"``, ``"probability"``, ``"log_probability"``), how channels are ``pooling`` into one
-    score per pixel (``"sum"``, ``"mean"``, ``"max_abs"``, ``"l2"``), GradCAM's ``layer`` (a module
-    or its dotted name; default: the model's last ``Conv2d``), and ``batch_size`` images per call.
+    score per pixel (``"sum"``, ``"mean"``, ``"max_abs"``, ``"l2"``), the ``layer`` of GradCAM and
+    layer integrated gradients (a module or its dotted name; default: the model's last ``Conv2d``), and ``batch_size`` images per call.
     Other keyword arguments go to the method (``n_steps=``, ``window=``/``stride=`` in input pixels
     for occlusion, ``n_samples=``, ``internal_batch_size=``, ...).
     """
@@ -105,15 +105,19 @@ class ImageExplainer:
         """Explain one image (returns an :class:`ImageExplanation`) or many (:class:`ImageExplanations`).
 
         ``target`` is a label name or index (or one per image); by default the class predicted at the
-        input, fixed for the whole computation. ``contrast`` explains the target's score minus this
+        input, fixed for the whole computation. A greyscale image given to a model whose first
+        convolution takes three channels is repeated into RGB (and ``image`` is that RGB image);
+        other channel mismatches are refused with an :class:`~limelight.errors.InvalidInputError`. ``contrast`` explains the target's score minus this
         label's: why one class rather than the other.
         """
         originals, image_names, single = load_images(images)
+        originals = [match_channels(image, self.runner.input_channels) for image in originals]
         inputs = [preprocessed(self.preprocess, image).detach() for image in originals]
         shapes = {tuple(x.shape) for x in inputs}
         if len(shapes) != 1:
             raise InvalidInputError(f"the images preprocess to different shapes {sorted(shapes)}; the model needs one input shape")
         batch = torch.stack(inputs)
+        self.runner.check_channels(batch)
         logits = self.runner.logits(batch)
         names = self.labels(logits.shape[1])
         objectives = self._objectives(target, contrast, logits, names)
@@ -244,7 +248,7 @@ def resolve_preprocessing(preprocess: Preprocessing | str | None) -> Preprocessi
 
 
 def _layer(model: nn.Module, layer: nn.Module | str | None) -> nn.Module:
-    """GradCAM's layer: a module, a dotted name in the model, or the model's last ``Conv2d``."""
+    """A layer method's layer: a module, a dotted name in the model, or the model's last ``Conv2d``."""
     if isinstance(layer, nn.Module):
         return layer
     if isinstance(layer, str):
@@ -254,5 +258,5 @@ def _layer(model: nn.Module, layer: nn.Module | str | None) -> nn.Module:
             raise InvalidInputError(f"the model has no module {layer!r}; pass a module or one of its dotted names") from error
     convolutions = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
     if not convolutions:
-        raise InvalidInputError("GradCAM needs a convolutional layer: the model has no nn.Conv2d, so pass layer=")
+        raise InvalidInputError("this method needs a convolutional layer: the model has no nn.Conv2d, so pass layer=")
     return convolutions[-1]

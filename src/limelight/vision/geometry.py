@@ -64,3 +64,24 @@ def pull_back(preprocess: Preprocessing, image: Tensor, scores: Tensor) -> tuple
             return (mean * (scores.numel() / int(seen.sum()))).to(scores.dtype), "jacobian"
     resized = F.interpolate(scores[None, None].to(torch.float64), size=tuple(image.shape[1:]), mode="bilinear", align_corners=False)[0, 0]
     return (resized * (scores.numel() / resized.numel())).to(scores.dtype), "resize"
+
+
+def spread_layer_scores(scores: Tensor, size: tuple[int, int]) -> Tensor:
+    """Layer scores ``(N, C, h, w)`` as input-space scores ``(N, 1, H', W')`` that keep every cell's total.
+
+    Channels are summed; each layer cell's score is shared equally among the input pixels that
+    nearest-neighbour resizing maps to it, so every sum over pixels (and the completeness delta)
+    is the layer's own.
+    """
+    if scores.dim() != 4:
+        raise InvalidInputError(
+            f"the layer's output has shape {tuple(scores.shape)}; attributing at a layer needs a (N, C, h, w) feature map: "
+            "choose a convolutional layer"
+        )
+    cells = scores.sum(1, keepdim=True)
+    height, width = cells.shape[-2:]
+    index = torch.arange(height * width, dtype=torch.float64, device=scores.device).reshape(1, 1, height, width)
+    owner = F.interpolate(index, size=size, mode="nearest").long().flatten()
+    counts = torch.bincount(owner, minlength=height * width).clamp(min=1)
+    shared = cells.flatten(2)[:, :, owner] / counts[owner]
+    return shared.reshape(cells.shape[0], 1, *size)

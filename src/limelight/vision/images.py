@@ -3,7 +3,9 @@
 Accepted: a tensor ``(N, C, H, W)`` or ``(C, H, W)`` (floats in ``[0, 1]``, or ``uint8``), numpy
 arrays ``(H, W, C)`` or ``(H, W)`` (``uint8``, or floats in ``[0, 1]``), PIL images and file
 paths (read with Pillow), or a list of any of these. ``RGBA`` images lose their alpha channel;
-greyscale stays one channel. The values are what an image *is*; the model's normalisation is the
+greyscale stays one channel, except for a model whose first convolution takes three channels:
+there the grey channel is repeated into R, G and B (:func:`match_channels`, as Pillow's
+``convert("RGB")`` does). The values are what an image *is*; the model's normalisation is the
 preprocessing's job (:mod:`limelight.vision.preprocess`).
 """
 
@@ -65,6 +67,11 @@ def to_tensor(image: ImageLike, name: str = "the image") -> Tensor:
             raise InvalidInputError(f"{name}: a numpy image must be (H, W) or (H, W, C), got shape {image.shape}")
         return _from_tensor(torch.from_numpy(np.array(array, copy=True)).permute(2, 0, 1), name)
     raise InvalidInputError(f"{name}: cannot read a {type(image).__name__} as an image; pass a tensor, numpy array, PIL image or path")
+
+
+def match_channels(image: Tensor, channels: int | None) -> Tensor:
+    """A greyscale ``(1, H, W)`` image repeated into three channels when the model takes ``channels=3``; others as they are."""
+    return image.expand(3, -1, -1).contiguous() if channels == 3 and image.shape[0] == 1 else image
 
 
 def _open(path: str | os.PathLike[str]) -> Any:

@@ -3,8 +3,10 @@
 Three families, all engine methods under their engine names (:mod:`limelight.engine.names`):
 
 - gradient methods on the model's input (integrated gradients, saliency, input x gradient,
-  GradientSHAP, SmoothGrad, guided backpropagation, deconvolution);
-- GradCAM and guided GradCAM, which need a convolutional ``layer``;
+  GradientSHAP, SmoothGrad, guided backpropagation, deconvolution, DeepLift, LRP);
+- GradCAM and guided GradCAM, which need a convolutional ``layer``, and layer integrated gradients
+  at that layer (each cell's score shared among the input pixels it covers, so totals and the
+  completeness delta are the layer's);
 - perturbation methods on segments (feature ablation, Shapley values, Shapley sampling,
   KernelSHAP, LIME), and occlusion with a window and stride in input pixels.
 
@@ -29,6 +31,7 @@ from ..engine import (
     InputXGradient,
     IntegratedGradients,
     KernelShap,
+    LayerIntegratedGradients,
     Lime,
     NoiseTunnel,
     Occlusion,
@@ -39,9 +42,10 @@ from ..engine import (
 from ..engine.gradient.grad_cam import LayerGradCam
 from ..engine.names import canonical_name
 from ..engine.perturbation.method import PerturbationMethod
-from ..engine.propagation import Deconvolution, GuidedBackprop, GuidedGradCam
+from ..engine.propagation import LRP, Deconvolution, DeepLift, GuidedBackprop, GuidedGradCam
 from ..engine.result import PerturbationExtras
 from ..errors import InvalidInputError
+from .geometry import spread_layer_scores
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ class VisionMethod:
     per_image: bool = False
     """GradientSHAP draws baselines from one distribution for a whole call, so each image is its own call."""
     occludes: bool = False
+    at_layer: bool = False
+    """Attributions are for the layer's cells, spread back onto the input (:func:`~.geometry.spread_layer_scores`)."""
 
     def run(self, engine: Any, batch: Batch, options: dict[str, Any]) -> tuple[Tensor, Attribution]:
         """Attributions ``(N, C, H', W')`` (float64) and the engine's result."""
@@ -98,6 +104,8 @@ class VisionMethod:
         if segments is not None and self.segments and isinstance(result.extras, PerturbationExtras):
             return _shared(result.extras.feature_scores, segments, channels), result
         attributions = result.attributions.detach().to(torch.float64)
+        if self.at_layer:
+            return spread_layer_scores(attributions, tuple(batch.inputs.shape[-2:])), result  # type: ignore[arg-type]  # (H', W')
         return (attributions / channels if self.occludes else attributions), result
 
 
@@ -133,7 +141,15 @@ VISION_METHODS: dict[str, VisionMethod] = {
     ),
     "guided_backprop": VisionMethod(lambda s: GuidedBackprop(s.model, output=s.output)),
     "deconvolution": VisionMethod(lambda s: Deconvolution(s.model, output=s.output)),
+    "deeplift": VisionMethod(lambda s: DeepLift(s.model, output=s.output), uses_baseline=True),
+    "lrp": VisionMethod(lambda s: LRP(s.model, output=s.output)),
     "layer_grad_cam": VisionMethod(lambda s: LayerGradCam(s.model, s.layer, output=s.output), needs_layer=True),  # type: ignore[arg-type]  # needs_layer: checked before building
+    "layer_integrated_gradients": VisionMethod(
+        lambda s: LayerIntegratedGradients(s.model, s.layer, output=s.output),  # type: ignore[arg-type]  # needs_layer: checked before building
+        uses_baseline=True,
+        needs_layer=True,
+        at_layer=True,
+    ),
     "guided_grad_cam": VisionMethod(lambda s: GuidedGradCam(s.model, s.layer, output=s.output), needs_layer=True),  # type: ignore[arg-type]  # needs_layer: checked before building
     "occlusion": VisionMethod(
         lambda s: Occlusion(s.model, output=s.output), {"window": 16, "stride": 8}, uses_baseline=True, occludes=True

@@ -31,6 +31,22 @@ class ImageRunner:
         first = next(self.model.parameters(), None)
         return first.device if first is not None else torch.device("cpu")
 
+    @property
+    def input_channels(self) -> int | None:
+        """The channels the model's first ``Conv2d`` takes (``None`` for a model without one)."""
+        first = next((m for m in self.model.modules() if isinstance(m, nn.Conv2d)), None)
+        return None if first is None else first.in_channels
+
+    def check_channels(self, inputs: Tensor) -> None:
+        """Refuse inputs ``(N, C, H', W')`` whose channels the model's first convolution cannot take."""
+        expected = self.input_channels
+        if expected is not None and inputs.shape[1] != expected:
+            raise InvalidInputError(
+                f"the model's first convolution takes {expected} channel(s) but the preprocessed images have {inputs.shape[1]}; "
+                f"pass {expected}-channel images (greyscale images are repeated into RGB only for 3-channel models) "
+                "or a preprocess= that produces them"
+            )
+
     def batches(self, count: int) -> Iterator[slice]:
         """Consecutive slices of at most ``batch_size`` images."""
         for start in range(0, count, self.batch_size):

@@ -25,6 +25,7 @@ from limelight.viz.records import (
     color_scales,
     exact_score,
     format_score,
+    is_marked,
     pieces,
     segment_texts,
     summarize,
@@ -55,6 +56,8 @@ STYLESHEET = """
 .limelight td{white-space:nowrap;vertical-align:top;text-align:center;border-top:3px solid transparent}
 .limelight td.ll-differs{border-top-color:#555}
 .limelight td.ll-pair-start{border-left:2px solid #555;padding-left:4px}
+.limelight .ll-marked{outline:2px solid #111;outline-offset:1px}
+.limelight .ll-segment{font-size:11px;color:#555;text-transform:uppercase;letter-spacing:.04em;margin-right:6px}
 """.strip()
 
 
@@ -81,8 +84,8 @@ def _join(parts: Sequence[object]) -> Markup:
     return Markup("".join(escape(part) for part in parts))
 
 
-def _piece_html(piece: Piece, scale: ColorScale, quantity: str) -> Markup:
-    """Plain text as text; a scored span as a coloured box whose tooltip gives the exact score."""
+def _piece_html(piece: Piece, scale: ColorScale, quantity: str, marked: bool = False) -> Markup:
+    """Plain text as text; a scored span as a coloured box whose tooltip gives the exact score (outlined when ``marked``)."""
     if piece.span is None:
         return escape(visible(piece.text))
     score = piece.span.score
@@ -92,7 +95,10 @@ def _piece_html(piece: Piece, scale: ColorScale, quantity: str) -> Markup:
     if shade.saturated:
         style += f";box-shadow:inset 0 0 0 2px {SATURATION_MARK}"
         tooltip += f"; saturated: beyond the colour scale ±{scale.limit:.3g}"
+    if marked:
+        tooltip += "; the explained output is about this word"
     classes = "ll-chip" + (" ll-special" if piece.synthetic else "") + (" ll-saturated" if shade.saturated else "")
+    classes += " ll-marked" if marked else ""
     return tag(
         "span",
         visible(piece.text),
@@ -146,10 +152,12 @@ def _header(explanation: Explanation, level: Level, label: str | None = None) ->
 
 
 def _record(explanation: Explanation, index: int, level: Level, scale: ColorScale, show_legend: bool) -> Markup:
+    names = explanation.segment_names
     texts = [
         tag(
             "div",
-            *[_piece_html(p, scale, explanation.quantity) for p in segment],
+            *([tag("span", names[number], class_="ll-segment")] if number < len(names) else []),
+            *[_piece_html(p, scale, explanation.quantity, is_marked(explanation, p)) for p in segment],
             class_="ll-text",
             data_segment=number,
         )

@@ -36,6 +36,7 @@ from limelight.viz.records import (
     as_explanation_list,
     color_scales,
     format_score,
+    is_marked,
     one_line,
     pieces,
     spans_at,
@@ -143,6 +144,9 @@ def _words(canvas: _Canvas, explanation: Explanation, index: int, level: Level, 
                             ),
                         )
                     )
+                    if is_marked(explanation, piece):  # the token or answer the explained output is about: underlined
+                        bar = dict(x=x - 1.5, y=canvas.y + 0.8 * _TEXT_SIZE, width=width * canvas.cell + 3.0, height=2.0)
+                        canvas.ops.append(("rect", {**bar, "facecolor": "#111111", "edgecolor": "none", "linewidth": 0.0}))
                     canvas.text(x, run, _TEXT_SIZE, color=shade.foreground)
                 else:
                     canvas.text(x, run, _TEXT_SIZE, color="#1a1a1a")

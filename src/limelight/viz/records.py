@@ -141,6 +141,14 @@ def _cut(text: str, spans: list[tuple[int, Span]]) -> list[Piece]:
     return result
 
 
+def is_marked(explanation: Explanation, piece: Piece) -> bool:
+    """Whether a scored piece overlaps a span the explained output is about (``Explanation.marks``)."""
+    span = piece.span
+    if span is None or span.special:
+        return False
+    return any(segment == span.segment and start < span.end and end > span.start for segment, start, end in explanation.marks)
+
+
 def format_probability(probability: float) -> str:
     """A probability with the digits that matter: ``0.99``, ``0.0001``, ``1 - 2e-06``."""
     if probability >= 0.999 and probability < 1.0:
@@ -201,7 +209,19 @@ def summarize(explanation: Explanation, level: Level = "word") -> Summary:
     if explanation.contrast_label is not None:
         target += f" vs {labelled(explanation.contrast_label)}"
     prediction = labelled(explanation.predicted_label)
-    if not probabilities:
+    head = explanation.head
+    if head == "regression" and explanation.input_value is not None:
+        prediction = f"{explanation.input_value:.4g} (a regression model's value: there is no class)"
+        target = "the predicted value"
+    elif head == "question_answering":
+        prediction = f"answer {one_line(explanation.predicted_label)!r}"
+        target = {"start": "start logit of the answer", "end": "end logit of the answer"}.get(
+            explanation.target_label, "start + end logit of the answer"
+        )
+    elif head == "token_classification":
+        marked = ", ".join(one_line(explanation.text[a:b]) for seg, a, b in explanation.marks if seg == 0)
+        target += f" at token {marked!r}" if marked else ""
+    elif not probabilities and head != "sentence_similarity":
         prediction += " (the model's only output: a score, not a class probability)"
     count = len(explanation.windows)
     summed = f", sum over {count} windows" if explanation.is_windowed else ""

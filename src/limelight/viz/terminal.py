@@ -18,6 +18,7 @@ from limelight.viz.records import (
     Level,
     as_explanation_list,
     color_scales,
+    is_marked,
     pieces,
     summarize,
     visible,
@@ -50,16 +51,24 @@ def _record(explanation: Explanation, level: Level, scale: ColorScale) -> list[T
         lines.append(header)
     if summary.warning:
         lines.append(Text("\N{WARNING SIGN} " + summary.warning, _WARNING_STYLE))
-    for segment in pieces(explanation, level):
-        body = Text()
+    names = explanation.segment_names
+    for number, segment in enumerate(pieces(explanation, level)):
+        body = Text(f"{visible(names[number])}: ", style="dim") if number < len(names) else Text()
         for piece in segment:
             if piece.span is None:
                 body.append(visible(piece.text))
                 continue
             shade = scale.shade(piece.span.score)
+            marked = is_marked(explanation, piece)  # the explained token or answer: bold and overlined
             body.append(
                 visible(piece.text),
-                Style(color=shade.foreground, bgcolor=shade.background, bold=shade.saturated, underline=shade.saturated),
+                Style(
+                    color=shade.foreground,
+                    bgcolor=shade.background,
+                    bold=shade.saturated or marked,
+                    underline=shade.saturated,
+                    overline=marked,
+                ),
             )
         lines.append(body)
     return lines

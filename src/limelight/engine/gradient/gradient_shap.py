@@ -8,6 +8,7 @@ Gradients averaged over baselines, which approximates SHAP values (Lundberg & Le
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from ...errors import InvalidInputError
 from ..accumulate import RowPlan
 from ..convergence import completeness_delta
 from ..evidence import Evidence
-from ..inputs import Inputs, as_tuple
+from ..inputs import Inputs, as_tuple, call_baselines
 from ..options import CommonKwargs, SampledOptions
 from ..result import Attribution
 from ..targets import TargetSpec
@@ -35,10 +36,12 @@ class GradientShapOptions(SampledOptions):
 
     n_samples: int = 5
     stdevs: Stdevs = 0.0
+    multiply_by_inputs: bool = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
         check_count("n_samples", self.n_samples)
+        object.__setattr__(self, "multiply_by_inputs", bool(self.multiply_by_inputs))
 
 
 class GradientShap(GradientMethod[GradientShapOptions]):
@@ -46,11 +49,16 @@ class GradientShap(GradientMethod[GradientShapOptions]):
 
     Reproducible with ``seed`` (the seed used, drawn when ``None``, is in ``settings.seed``).
     ``delta`` is ``sum(attributions) - (f(x) - mean f(b))`` over the sampled baselines: a
-    Monte-Carlo check that shrinks as ``n_samples`` grows.
+    Monte-Carlo check that shrinks as ``n_samples`` grows. ``multiply_by_inputs=False`` (Captum's
+    constructor argument) gives the expected gradient alone, without a delta.
     """
 
     name = "gradient_shap"
     options_type = GradientShapOptions
+
+    def __init__(self, forward: Any, layer: Any = None, *, multiply_by_inputs: bool = True, **kwargs: Any) -> None:
+        super().__init__(forward, layer, **kwargs)
+        self.multiply_by_inputs = bool(multiply_by_inputs)
 
     def attribute(
         self,
@@ -69,51 +77,80 @@ class GradientShap(GradientMethod[GradientShapOptions]):
     def make_options(self, **given: Any) -> GradientShapOptions:
         if self.layer is not None:
             raise InvalidInputError("GradientShap attributes to the inputs; construct it without a layer")
+        given.setdefault("multiply_by_inputs", self.multiply_by_inputs)
         return super().make_options(**given)
 
     def _baselines(self, call: Call, x: Points, baselines: Any, layer_baselines: Any = None) -> Points:
-        distribution = as_tuple(baselines, "baselines")
-        if len(distribution) != len(x) or any(d.shape[1:] != p.shape[1:] for d, p in zip(distribution, x)):
-            raise InvalidInputError(
-                f"baselines must be a distribution shaped (M, *input_shape) for each input; got "
-                f"{[tuple(d.shape) for d in distribution]} for inputs {[tuple(p.shape) for p in x]}"
-            )
-        return tuple(d.to(device=p.device, dtype=p.dtype) for d, p in zip(distribution, x))
+        return baseline_distribution(baselines, x)
 
     def expand_baselines(self, b: Points, repeats: int) -> Points:
         return b
 
     def attribute_points(self, call: Call, x: Points, b: Points, options: GradientShapOptions) -> Attribution:
-        count, samples = call.n_examples, options.n_samples
-        generator = seeded_generator(options.seed)
-        examples = torch.arange(count).repeat_interleave(samples)
-        chosen = torch.randint(b[0].shape[0], (count * samples,), generator=generator)
-        alphas = torch.rand(count * samples, generator=generator, dtype=torch.float64)
-        stdevs = per_tensor(options.stdevs, len(x), "inputs")
-        noisy = tuple(
-            p[examples] + s * torch.randn(p[examples].shape, generator=generator, dtype=p.dtype).to(p.device) for p, s in zip(x, stdevs)
+        return expected_gradients(call, x, b, options, self.name)
+
+
+def baseline_distribution(baselines: Any, x: Points) -> Points:
+    """Baselines given as a distribution ``(M, *input_shape)`` per input, on the inputs' device and dtype."""
+    distribution = as_tuple(call_baselines(baselines, x), "baselines")
+    if len(distribution) != len(x) or any(d.shape[1:] != p.shape[1:] for d, p in zip(distribution, x)):
+        raise InvalidInputError(
+            f"baselines must be a distribution shaped (M, *input_shape) for each input; got "
+            f"{[tuple(d.shape) for d in distribution]} for inputs {[tuple(p.shape) for p in x]}"
+        )
+    return tuple(d.to(device=p.device, dtype=p.dtype) for d, p in zip(distribution, x))
+
+
+Increments = Callable[[Points, Points, Tensor], Points]
+"""``(noisy input rows, baseline rows, example index) -> factors`` the sampled gradients are multiplied by."""
+
+
+def expected_gradients(
+    call: Call, x: Points, b: Points, options: GradientShapOptions, name: str, increments: Increments | None = None
+) -> Attribution:
+    """GradientSHAP's sampled rows in ``call``'s space, gradients times ``increments`` (default: input minus baseline).
+
+    The gradients are wherever the space takes them (the inputs, or a layer, whose increments
+    are then the layer's values at the noisy input minus at the baseline).
+    """
+    count, samples = call.n_examples, options.n_samples
+    generator = seeded_generator(options.seed)
+    examples = torch.arange(count).repeat_interleave(samples)
+    chosen = torch.randint(b[0].shape[0], (count * samples,), generator=generator)
+    alphas = torch.rand(count * samples, generator=generator, dtype=torch.float64)
+    stdevs = per_tensor(options.stdevs, len(x), "inputs")
+    noisy = tuple(
+        p[examples] + s * torch.randn(p[examples].shape, generator=generator, dtype=p.dtype).to(p.device) for p, s in zip(x, stdevs)
+    )
+
+    def points(rows: Tensor) -> Points:
+        return tuple(
+            d[chosen[rows]] + alphas[rows].to(d.dtype).reshape(-1, *([1] * (d.dim() - 1))) * (n[rows] - d[chosen[rows]])
+            for d, n in zip(b, noisy)
         )
 
-        def points(rows: Tensor) -> Points:
-            return tuple(
-                d[chosen[rows]] + alphas[rows].to(d.dtype).reshape(-1, *([1] * (d.dim() - 1))) * (n[rows] - d[chosen[rows]])
-                for d, n in zip(b, noisy)
-            )
+    def factors(rows: Tensor) -> Points:
+        noisy_rows, baseline_rows = tuple(n[rows] for n in noisy), tuple(d[chosen[rows]] for d in b)
+        if increments is None:
+            return tuple(n - d for n, d in zip(noisy_rows, baseline_rows))
+        return increments(noisy_rows, baseline_rows, examples[rows])
 
-        plan = RowPlan(
-            examples,
-            examples,
-            torch.full((count * samples,), 1.0 / samples, dtype=torch.float64),
-            count,
-            points,
-            multipliers=lambda rows: tuple(n[rows] - d[chosen[rows]] for d, n in zip(b, noisy)),
-            describe_row=lambda row: f"sample {row % samples}",
-        )
-        chunk = call.chunk_rows(x, tuple(d[chosen[::samples]] for d in b))
-        attributions = tuple(s.to(p.dtype) for s, p in zip(call.run(plan, chunk).gradient_sums, x))
-        fx, fb = _expected_values(call, x, b, examples, chosen, chunk)
-        evidence = Evidence(delta=completeness_delta(attributions, fx - fb), input_value=fx, baseline_value=fb)
-        return Attribution(attributions, method=self.name, evidence=evidence, settings=options)
+    plan = RowPlan(
+        examples,
+        examples,
+        torch.full((count * samples,), 1.0 / samples, dtype=torch.float64),
+        count,
+        points,
+        multipliers=factors if options.multiply_by_inputs else None,
+        describe_row=lambda row: f"sample {row % samples}",
+    )
+    chunk = call.chunk_rows(x, tuple(d[chosen[::samples]] for d in b))
+    sums = call.run(plan, chunk).gradient_sums
+    attributions = tuple(s.to(x[i].dtype if increments is None else x[0].dtype) for i, s in enumerate(sums))
+    fx, fb = _expected_values(call, x, b, examples, chosen, chunk)
+    delta = completeness_delta(attributions, fx - fb) if options.multiply_by_inputs else None
+    evidence = Evidence(delta=delta, input_value=fx, baseline_value=fb)
+    return Attribution(attributions, method=name, evidence=evidence, settings=options)
 
 
 def _expected_values(call: Call, x: Points, b: Points, examples: Tensor, chosen: Tensor, chunk: int) -> tuple[Tensor, Tensor]:

@@ -23,9 +23,11 @@ from ..inputs import BaselineSpec, Inputs
 from ..names import RULE_KEYWORD_ALIAS
 from ..options import CommonKwargs, MethodOptions
 from ..result import AdaptiveExtras, Attribution
+from ..spaces import Space
 from ..targets import TargetSpec
 from ..validation import check_count, check_tolerance
 from .adaptive import integrate
+from .layers import LayerSpec, SwappedLayers, as_layers
 from .method import Call, GradientMethod, Points
 from .paths import path_plan, scale
 from .quadrature import ADAPTIVE_RULE, DEFAULT_RULE, MAX_FIXED_STEPS, fixed_rule
@@ -46,10 +48,16 @@ class IntegratedGradientsOptions(MethodOptions):
     tolerance: float | None = 1e-2
     min_steps: int = 5
     max_steps: int = 257
+    multiply_by_inputs: bool = True
 
     def __post_init__(self) -> None:
         check_tolerance(self.tolerance)
+        object.__setattr__(self, "multiply_by_inputs", bool(self.multiply_by_inputs))
         if self.n_steps == "auto":
+            if not self.multiply_by_inputs:
+                raise InvalidInputError(
+                    "n_steps='auto' refines the path until the attributions add up, which needs multiply_by_inputs=True"
+                )
             if self.rule != ADAPTIVE_RULE:
                 raise InvalidInputError(
                     f"n_steps='auto' refines nested grids with the {ADAPTIVE_RULE!r} rule; leave rule unset (got {self.rule!r})"
@@ -77,11 +85,17 @@ class IntegratedGradients(GradientMethod[IntegratedGradientsOptions]):
     (trapezoid panels from ``min_steps`` nodes, bisected where their own completeness error is
     largest, up to ``max_steps`` nodes) until ``|delta| <= tolerance * |f(x) - f(b)| + 1e-4``.
     Every result carries ``delta`` and ``n_steps`` per example; examples over the tolerance
-    raise a :class:`~limelight.errors.ConvergenceWarning`.
+    raise a :class:`~limelight.errors.ConvergenceWarning`. ``multiply_by_inputs=False``
+    (Captum's constructor argument) gives the mean path gradient without the ``(x - b)``
+    factor; it does not add up, so there is no delta (and no ``n_steps="auto"``).
     """
 
     name = "integrated_gradients"
     options_type = IntegratedGradientsOptions
+
+    def __init__(self, forward: Any, layer: nn.Module | None = None, *, multiply_by_inputs: bool = True, **kwargs: Any) -> None:
+        super().__init__(forward, layer, **kwargs)
+        self.multiply_by_inputs = bool(multiply_by_inputs)
 
     def attribute(
         self,
@@ -114,6 +128,7 @@ class IntegratedGradients(GradientMethod[IntegratedGradientsOptions]):
             given["rule"] = given.get("rule") or alias
         if given.get("rule") is None:
             given["rule"] = ADAPTIVE_RULE if given.get("n_steps") == "auto" else DEFAULT_RULE
+        given.setdefault("multiply_by_inputs", self.multiply_by_inputs)
         return super().make_options(**given)
 
     def attribute_points(self, call: Call, x: Points, b: Points, options: IntegratedGradientsOptions) -> Attribution:
@@ -129,21 +144,32 @@ class IntegratedGradients(GradientMethod[IntegratedGradientsOptions]):
 
 
 class LayerIntegratedGradients(IntegratedGradients):
-    """Integrated Gradients in the space of ``layer``'s output (or its inputs).
+    """Integrated Gradients in the space of ``layer``'s output (or its inputs), or of several layers at once.
 
     Baselines are given in input space (e.g. PAD token ids; they pass through the model up to the
     layer, which stops the forward there) or directly at the layer with ``layer_baselines``;
     by default the layer baseline is zero. Rows feed the model the example's own inputs and
     swap the layer's value for the path point, so everything outside the layer (position and
     token-type embeddings, attention masks) stays as in the input.
+
+    ``layer`` may be a list of layers that each give one tensor: every row swaps all of them in
+    one forward, ``attributions`` has one tensor per layer (in order) and ``delta`` is the
+    completeness error of their sum. The layers should not feed one another (a swapped layer
+    cuts the gradient path through the layers before it), as in Captum.
     """
 
     name = "layer_integrated_gradients"
 
-    def __init__(self, forward: Any, layer: nn.Module, **kwargs: Any) -> None:
+    def __init__(self, forward: Any, layer: LayerSpec, **kwargs: Any) -> None:
         if layer is None:
             raise InvalidInputError("LayerIntegratedGradients needs a layer; use IntegratedGradients for the inputs")
-        super().__init__(forward, layer, **kwargs)
+        self.layers = as_layers(layer, type(self).__name__)
+        super().__init__(forward, self.layers[0], **kwargs)
+
+    def attribution_space(self, inputs: Points) -> Space:
+        if len(self.layers) == 1:
+            return super().attribution_space(inputs)
+        return SwappedLayers(self.layers[0], inputs, self.attribute_to_layer_input, self.layers)
 
 
 def _endpoint_values(call: Call, x: Points, b: Points, chunk: int, examples: Tensor) -> tuple[Tensor, Tensor]:
@@ -164,7 +190,8 @@ def _fixed(call: Call, x: Points, b: Points, chunk: int, options: IntegratedGrad
     alphas = torch.from_numpy(alphas_np).repeat(count)
     weights = torch.from_numpy(weights_np).repeat(count)
     accumulated = call.run(path_plan(x, b, examples, alphas, weights, examples, count), chunk)
-    attributions = scale(x, b, accumulated.gradient_sums)
+    sums = accumulated.gradient_sums
+    attributions = scale(x, b, sums) if options.multiply_by_inputs else tuple(g.to(xi.dtype) for g, xi in zip(sums, x))
     fx, fb = _values_at_ends(call, x, b, chunk, accumulated.values.reshape(count, n), alphas_np)
     return _result(attributions, fx, fb, torch.full((count,), n), options)
 
@@ -186,6 +213,9 @@ def _result(
     options: IntegratedGradientsOptions,
     converged: Tensor | None = None,
 ) -> Attribution:
+    if not options.multiply_by_inputs:  # mean gradients: nothing to add up
+        evidence = Evidence(input_value=fx, baseline_value=fb, n_steps=steps)
+        return Attribution(attributions, method="", evidence=evidence, settings=options)
     delta = completeness_delta(attributions, fx - fb)
     tolerance = options.tolerance
     if converged is None and tolerance is not None:

@@ -152,12 +152,17 @@ class GradientMethod(Method[OptionsT]):
     @contextmanager
     def _call(self, inputs: Points, target: TargetSpec, common: CommonOptions) -> Iterator[Call]:
         """The shared prologue, then this call's space (the inputs, or the layer)."""
-        space: Space = InputSpace() if self.layer is None else LayerSpace(self.layer, inputs, self.attribute_to_layer_input)
-        if self.layer is None:
-            _require_float(inputs)
+        space = self.attribution_space(inputs)
         with self.bound(inputs, target, common, [] if self.layer is None else [self.layer]) as model:
             where = "inputs" if self.layer is None else (id(self.layer), self.attribute_to_layer_input)
             yield Call(model, space, inputs, common, self.check_forward, self.name, self.memo, (where, self.probe_context()))
+
+    def attribution_space(self, inputs: Points) -> Space:
+        """Where attributions live: the inputs (which must be floating point), or the layer's value."""
+        if self.layer is None:
+            _require_float(inputs)
+            return InputSpace()
+        return LayerSpace(self.layer, inputs, self.attribute_to_layer_input)
 
     def run(
         self,

@@ -106,6 +106,8 @@ def resolve_features(feature_mask: FeatureMask, inputs: Points) -> Features:
 def _broadcast_mask(mask: Tensor, x: Tensor, position: int) -> Tensor:
     if mask.dtype == torch.bool or mask.dtype.is_floating_point or mask.dtype.is_complex:
         raise InvalidInputError(f"feature_mask[{position}] must hold integer feature ids, got dtype {mask.dtype}")
+    if mask.dim() == 0:  # one id for every element
+        mask = mask.reshape((1,) * x.dim())
     if mask.dim() == x.dim() - 1:
         mask = mask.unsqueeze(0)
     if mask.dim() != x.dim() or any(m not in (1, n) for m, n in zip(mask.shape, x.shape)):

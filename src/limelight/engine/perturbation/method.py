@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from ...errors import InvalidInputError
-from ..chunking import rows_for_budget
+from ..chunking import cpu_capped, rows_for_budget
 from ..evidence import Evidence
 from ..inputs import BaselineSpec, Inputs, as_tuple, resolve_baselines, restore_structure
 from ..memo import row_size, signature
@@ -89,9 +89,12 @@ class PerturbationMethod(Method[OptionsT]):
             key = signature(points, model, type(chosen).__name__, self.probe_context())
             if self.check_forward:
                 self.memo.check_once(key, lambda: check_perturbed_forward(model, chosen, features))
-            chunk = common.internal_batch_size or rows_for_budget(
-                self.memo.bytes_per_row(key, row_size(points, model), lambda: row_bytes(model, chosen, features.width)),
-                common.memory_budget,
+            chunk = common.internal_batch_size or cpu_capped(
+                rows_for_budget(
+                    self.memo.bytes_per_row(key, row_size(points, model), lambda: row_bytes(model, chosen, features.width)),
+                    common.memory_budget,
+                ),
+                points[0].device,
             )
             evaluator = CoalitionEvaluator(model, chosen, features, chunk, common.show_progress, self.name)
             scores = self._scores(evaluator, prepared)

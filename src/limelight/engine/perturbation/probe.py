@@ -5,6 +5,11 @@ row depends on its own input row alone. With the default perturber and floating-
 gradient engine's probe applies as is (it also tries points far outside the data). Otherwise
 (token ids, or a custom perturber) the probe uses perturbed rows: the same pair twice, then the
 pair with other rows of other coalitions and examples added; row 0 must not move.
+
+The probe checks the forward, not the method: :class:`~limelight.engine.perturbation.FeaturePermutation`
+builds each perturbed row from other examples of the batch by design (its class attribute
+``rows_depend_on_batch`` says so, for checks that compare a batch with per-example runs), and
+its forward is probed like any other.
 """
 
 from __future__ import annotations

@@ -1,11 +1,44 @@
 """Propagation methods: the forward as it is, a backward pass changed by rules.
 
-:mod:`.rules` holds the one mechanism (:func:`~.rules.modified_backward`) that every
-propagation method uses; guided backpropagation, deconvolution and guided GradCAM are built on it.
+:mod:`.context` holds the one mechanism: a :class:`~.context.Propagation` that intercepts torch
+function calls and hooks modules while a ``with`` block runs, and removes everything when it ends.
+Rules are small objects: function rules (:mod:`.functions` for DeepLift and LRP,
+:mod:`.rectifiers` for guided backpropagation and deconvolution) and LRP layer rules
+(:mod:`.layers`) grouped into composites (:mod:`.composites`). Methods: DeepLift, DeepLiftShap,
+LayerDeepLift (:mod:`.deeplift`), LRP, LayerLRP (:mod:`.lrp`), GuidedBackprop, Deconvolution
+(:mod:`.guided`), GuidedGradCam.
 """
 
+from .composites import COMPOSITES, Composite, epsilon_gamma_box
+from .context import Propagation, modified_backward
+from .deeplift import DeepLift, DeepLiftShap, LayerDeepLift
 from .guided import Deconvolution, GuidedBackprop
 from .guided_grad_cam import GuidedGradCam, GuidedGradCamOptions
-from .rules import modified_backward
+from .layers import AlphaBeta, Epsilon, Flat, Gamma, LayerRule, WSquare, ZBox, ZPlus
+from .lrp import LRP, LayerLRP, LRPOptions
 
-__all__ = ["Deconvolution", "GuidedBackprop", "GuidedGradCam", "GuidedGradCamOptions", "modified_backward"]
+__all__ = [
+    "COMPOSITES",
+    "LRP",
+    "AlphaBeta",
+    "Composite",
+    "Deconvolution",
+    "DeepLift",
+    "DeepLiftShap",
+    "Epsilon",
+    "Flat",
+    "Gamma",
+    "GuidedBackprop",
+    "GuidedGradCam",
+    "GuidedGradCamOptions",
+    "LRPOptions",
+    "LayerDeepLift",
+    "LayerLRP",
+    "LayerRule",
+    "Propagation",
+    "WSquare",
+    "ZBox",
+    "ZPlus",
+    "epsilon_gamma_box",
+    "modified_backward",
+]

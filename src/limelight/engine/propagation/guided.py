@@ -1,7 +1,7 @@
 """Guided backpropagation and deconvolution: gradients whose rectifiers pass only positive signal back.
 
 Both are the gradient of the target at the inputs (or a layer) computed through
-:func:`~limelight.engine.propagation.rules.modified_backward`: every rectifier (ReLU, ReLU6,
+:func:`~limelight.engine.propagation.context.modified_backward`: every rectifier (ReLU, ReLU6,
 ``clamp(min=0)``, module or functional, however often it runs) passes back the positive part of
 the ordinary gradient (guided backpropagation, Springenberg et al. 2015) or of the incoming
 gradient regardless of its forward input (deconvolution, Zeiler & Fergus 2014). Other
@@ -20,7 +20,8 @@ from ..inputs import Inputs
 from ..options import CommonKwargs, MethodOptions
 from ..result import Attribution
 from ..targets import TargetSpec
-from .rules import GradientRule, deconvolution_rule, guided_rule, modified_backward
+from .context import modified_backward
+from .rectifiers import GradientRule, deconvolution_rule, guided_rule
 
 
 class _ModifiedGradient(GradientMethod[MethodOptions]):

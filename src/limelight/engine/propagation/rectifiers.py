@@ -1,35 +1,23 @@
-"""The one modified-backward mechanism: evaluate a forward whose activations differentiate by a rule.
+"""Rectifiers seen as torch function calls, and the guided rules that change their backward.
 
-Propagation methods (guided backprop, deconvolution; later DeepLift and LRP) keep the forward as
-it is and change how some operations pass gradients back. :func:`modified_backward` does that for
-the forward it wraps by intercepting the torch *functions* those operations call (a
-:class:`~torch.overrides.TorchFunctionMode`), not by hooking modules:
-
-- every call is rewritten on its own, with what it saw saved in its own autograd node, so a module
-  run twice in one forward (EfficientNet reuses one ``ReLU6`` per block) is differentiated
-  correctly at each use;
-- functional activations (``F.relu(x)``, ``x.relu()``, ``x.clamp(min=0)``) are caught like modules;
-- in-place variants stay in place, so code that relies on the mutation computes the same forward;
-- the interception is entered and left in one place, a ``with`` block, also when the forward raises.
-
-TorchScript modules run without torch functions the mode can see, so they are refused
-(:func:`check_interceptable`) instead of being silently differentiated the ordinary way.
+A rectifier is ``min(max(x, 0), upper)`` however it is spelled: ``F.relu``, ``x.relu_()``,
+``F.relu6``, ``hardtanh(x, 0, 6)``, ``clamp(min=0)``, ``threshold(x, 0, 0)``. :func:`as_rectifier`
+recognises such a call from its arguments; :class:`RectifierFunctions` (used by the propagation
+context, :mod:`.context`) replaces each one by a node that differentiates by a
+:data:`GradientRule`: guided backpropagation or deconvolution. In-place variants stay in place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch.overrides import TorchFunctionMode
 
-from ...errors import InvalidInputError
-from ..forward import find_modules
+from .surrogates import ORDINARY
 
 GradientRule = Callable[[Tensor, Tensor], Tensor]
 """``(grad_output, passes) -> grad_input`` for a rectifier; ``passes`` is where its ordinary gradient is 1."""
@@ -148,43 +136,6 @@ class _RectifierFunction(torch.autograd.Function):
         return ctx.rule(grad_output, ctx.passes), None, None, None
 
 
-class _Intercept(TorchFunctionMode):
-    """Replaces every rectifier call made while active by one that differentiates with ``rule``."""
-
-    def __init__(self, rule: GradientRule) -> None:
-        super().__init__()
-        self.rule = rule
-
-    def __torch_function__(self, func: Any, types: Any, args: Sequence[Any] = (), kwargs: dict[str, Any] | None = None) -> Any:
-        found = as_rectifier(func, args, kwargs)
-        if found is None:
-            return func(*args, **(kwargs or {}))
-        return _RectifierFunction.apply(found.input, found.upper, found.inplace, self.rule)
-
-
-def check_interceptable(forward: Callable[..., Any]) -> None:
-    """Refuse forwards whose activations the interception cannot see (TorchScript)."""
-    scripted = [m for root in find_modules(forward) for m in root.modules() if isinstance(m, torch.jit.ScriptModule)]
-    if scripted or isinstance(forward, torch.jit.ScriptFunction):
-        name = type(scripted[0]).__name__ if scripted else "a TorchScript function"
-        raise InvalidInputError(
-            f"the forward runs TorchScript ({name}), whose activations propagation methods cannot intercept, so "
-            "their gradients would silently stay ordinary; explain the eager (unscripted) model instead"
-        )
-
-
-@contextmanager
-def modified_backward(rule: GradientRule, forward: Callable[..., Any]) -> Iterator[None]:
-    """While active, every rectifier the forward computes passes gradients back by ``rule``.
-
-    Only the graph built inside the block is affected; the interception ends when the block
-    does, whether it finishes or raises.
-    """
-    check_interceptable(forward)
-    with _Intercept(rule):
-        yield
-
-
 def guided_rule(grad_output: Tensor, passes: Tensor) -> Tensor:
     """Guided backpropagation: the ordinary gradient, with its negative part removed."""
     return (grad_output * passes).clamp(min=0)
@@ -193,3 +144,17 @@ def guided_rule(grad_output: Tensor, passes: Tensor) -> Tensor:
 def deconvolution_rule(grad_output: Tensor, passes: Tensor) -> Tensor:
     """Deconvolution (the deconvnet): the gradient's positive part, whatever the forward's input was."""
     return grad_output.clamp(min=0)
+
+
+class RectifierFunctions:
+    """Function rules of guided backpropagation and deconvolution: every rectifier call differentiates by ``rule``."""
+
+    def __init__(self, rule: GradientRule) -> None:
+        self.rule = rule
+
+    def handle(self, func: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+        """The rectifier's value through a rule node, or :data:`~.surrogates.ORDINARY` for any other call."""
+        found = as_rectifier(func, args, kwargs)
+        if found is None:
+            return ORDINARY
+        return _RectifierFunction.apply(found.input, found.upper, found.inplace, self.rule)

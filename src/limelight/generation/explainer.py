@@ -1,0 +1,317 @@
+"""explain_generation / GenerationExplainer: prompts and continuations -> the engine -> GenerationExplanation.
+
+A prompt (a string or chat messages) is tokenised with character offsets
+(:mod:`~limelight.generation.prompts`), grouped into features (:mod:`~limelight.generation.features`)
+and explained for a target continuation: the one given (teacher-forced, tokenised without special
+tokens) or, with ``target=None``, the model's own greedy continuation. Gradient methods run on the
+token embeddings (:mod:`~limelight.generation.gradients`), perturbation methods on the features
+(:mod:`~limelight.generation.perturbation`); both score every generated token at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from limelight.engine.chunking import DEFAULT_MEMORY_BUDGET, parse_bytes
+from limelight.engine.names import canonical_name
+from limelight.engine.validation import check_count, check_tolerance, is_int
+from limelight.errors import InvalidInputError
+
+from .erasure import ErasureSpec, compact, replacement_id
+from .explanation import GenerationExplanation
+from .features import FeatureSpec, PromptFeatures, prompt_features
+from .gradients import GRADIENT_METHODS, GradientJob, GradientSettings, gradient_scores
+from .perturbation import PERTURBATION_METHODS, feature_scores
+from .prompts import EncodedPrompt, PromptSpec, encode_prompt
+from .quantity import Quantity
+from .runner import GenerationRunner
+
+METHODS: tuple[str, ...] = (*GRADIENT_METHODS, *PERTURBATION_METHODS)
+BASELINES: tuple[str, ...] = ("zero", "pad", "eos", "unk")
+Prompts = PromptSpec | Sequence[PromptSpec]
+Targets = str | None | Sequence[str | None]
+
+
+class GenerationExplainer:
+    """Explains what a causal LM generates from a prompt, one matrix of generated tokens x prompt features.
+
+    ``model``: a Hugging Face causal LM (or a local folder, with ``tokenizer=None``). ``method``: a
+    gradient method at the embedding layer (``"integrated_gradients"`` = ``"layer_integrated_gradients"``,
+    ``"saliency"``, ``"input_x_gradient"``) or a perturbation method on features (``"feature_ablation"``,
+    ``"shapley_values"``, ``"shapley_value_sampling"``, ``"kernel_shap"``, ``"lime"``).
+    ``features``: ``"tokens"``, ``"words"``, ``"sentences"``, ``"messages"`` or ``(start, end)`` spans.
+    ``quantity``: ``"log_probability"``, ``"probability"`` or ``"logit"``. ``baseline`` (gradient
+    methods): the embedding each token starts from, ``"zero"`` or the PAD/EOS/UNK token or a token id.
+    ``erasure`` (perturbation methods): ``"delete"`` a removed feature's tokens, or replace them by
+    ``"pad"``/``"eos"``/``"unk"`` or a token id. ``method_options`` go to the method (``n_steps``,
+    ``rule``, ``tolerance`` for IG; ``n_samples``, ``seed``, ... for the sampled perturbation methods).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module | str | Path,
+        tokenizer: Any = None,
+        *,
+        method: str = "integrated_gradients",
+        features: FeatureSpec = "words",
+        quantity: str = "log_probability",
+        baseline: str | int = "zero",
+        erasure: ErasureSpec = "delete",
+        memory_budget: int | str | None = None,
+        **method_options: Any,
+    ) -> None:
+        self.model, self.tokenizer = _load(model, tokenizer)
+        self.method = canonical_name(method)
+        if self.method not in METHODS:
+            raise InvalidInputError(f"method {method!r} is not available for generation; choose one of {list(METHODS)}")
+        self.features = features
+        self.quantity = Quantity(quantity)
+        self.baseline_id = _baseline_id(self.tokenizer, baseline)
+        self.baseline = baseline
+        self.erasure = erasure
+        self.replacement = replacement_id(self.tokenizer, erasure)
+        self.method_options = dict(method_options)
+        self._gradient = _gradient_settings(self.method, self.baseline_id, self.method_options) if self.method in GRADIENT_METHODS else None
+        budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else parse_bytes(memory_budget)
+        self.runner = GenerationRunner(self.model, self.tokenizer, budget)
+
+    def explain(
+        self,
+        prompt: Prompts,
+        target: Targets = None,
+        *,
+        contrast: str | None = None,
+        max_new_tokens: int = 20,
+        generation_kwargs: Mapping[str, Any] | None = None,
+    ) -> GenerationExplanation | list[GenerationExplanation]:
+        """Explain ``target`` (or the generated continuation) of ``prompt``; a list of prompts gives a list of explanations.
+
+        ``contrast``: an alternative continuation; each of its tokens competes with the target's
+        token at the same position (after the same prefix), and the explanation covers those positions.
+        """
+        many = _is_many(prompt)
+        prompts: list[PromptSpec] = list(prompt) if many else [prompt]  # type: ignore[arg-type,list-item]
+        targets = _per_prompt(target, len(prompts))
+        check_count("max_new_tokens", max_new_tokens)
+        with torch.inference_mode(False):
+            was_training = self.model.training
+            self.model.eval()
+            try:
+                results = self._explain(prompts, targets, contrast, max_new_tokens, dict(generation_kwargs or {}))
+            finally:
+                self.model.train(was_training)
+        return results if many else results[0]
+
+    def erased_values(self, prompt: PromptSpec, target: str, present: torch.Tensor) -> torch.Tensor:
+        """The target's total value (e.g. its log-probability) with only the features where ``present`` is True kept.
+
+        ``present``: ``(rows, n_features)`` bool, one coalition per row, features as this explainer
+        groups them; removed features go through its erasure. This is the one way the faithfulness
+        metrics (:mod:`limelight.evaluation.generation`) re-run the model. Returns ``(rows,)`` float64.
+        """
+        encoded = encode_prompt(self.tokenizer, prompt)
+        features = prompt_features(encoded, self.features)
+        if present.dim() != 2 or present.shape[1] != len(features):
+            raise InvalidInputError(f"present must be (rows, {len(features)}) for this prompt's features, got {tuple(present.shape)}")
+        mask = features.mask(len(encoded.ids))
+        ids = torch.tensor(encoded.ids)
+        rows = []
+        for keep in present.bool():
+            kept = torch.where((mask < 0) | keep[mask.clamp(min=0)], ids, torch.full_like(ids, self.replacement))
+            rows.append(compact(kept))
+        targets = torch.tensor(self._tokens(target, "target")).expand(len(rows), -1)
+        return self.runner.score(rows, targets, self.quantity).sum(1)
+
+    def _explain(
+        self, prompts: list[PromptSpec], targets: list[str | None], contrast: str | None, max_new_tokens: int, generation: dict[str, Any]
+    ) -> list[GenerationExplanation]:
+        encoded = [encode_prompt(self.tokenizer, p) for p in prompts]
+        features = [prompt_features(e, self.features) for e in encoded]
+        target_ids = [
+            self._tokens(t, "target") if t is not None else self.runner.generate(e.ids, max_new_tokens, generation)
+            for e, t in zip(encoded, targets)
+        ]
+        alternative = None if contrast is None else self._tokens(contrast, "contrast")
+        if alternative is not None:
+            short = [i for i, ids in enumerate(target_ids) if len(ids) < len(alternative)]
+            if short:
+                raise InvalidInputError(
+                    f"the contrast {contrast!r} has {len(alternative)} tokens but the target of prompt {short[0]} has only "
+                    f"{len(target_ids[short[0]])}; give a shorter alternative or a longer target"
+                )
+            target_ids = [ids[: len(alternative)] for ids in target_ids]
+        quantity = Quantity(self.quantity.kind, contrast=alternative is not None)
+        alt = None if alternative is None else torch.tensor(alternative)
+        if self._gradient is not None:
+            return self._gradients(encoded, features, target_ids, alt, quantity, contrast, self._gradient)
+        return [self._perturbation(e, f, ids, alt, quantity, contrast) for e, f, ids in zip(encoded, features, target_ids)]
+
+    def _tokens(self, text: str, what: str) -> list[int]:
+        if not isinstance(text, str) or not text:
+            raise InvalidInputError(f"the {what} must be a non-empty string, got {text!r}")
+        ids = [int(i) for i in self.tokenizer.encode(text, add_special_tokens=False)]
+        if not ids:
+            raise InvalidInputError(f"the {what} {text!r} has no tokens")
+        return ids
+
+    def _gradients(
+        self,
+        encoded: list[EncodedPrompt],
+        features: list[PromptFeatures],
+        target_ids: list[list[int]],
+        alternative: torch.Tensor | None,
+        quantity: Quantity,
+        contrast: str | None,
+        gradient: GradientSettings,
+    ) -> list[GenerationExplanation]:
+        jobs = [
+            GradientJob(e.ids, tuple(sorted(i for group in f.tokens for i in group)), torch.tensor(ids), alternative)
+            for e, f, ids in zip(encoded, features, target_ids)
+        ]
+        scored = gradient_scores(self.runner, jobs, quantity, gradient)
+        integrated = self.method in ("integrated_gradients", "layer_integrated_gradients")
+        settings = {"n_steps": gradient.n_steps, "rule": gradient.rule, "baseline": self.baseline} if integrated else {}
+        results = []
+        for e, f, ids, job, s in zip(encoded, features, target_ids, jobs, scored):
+            column = {position: k for k, position in enumerate(job.positions)}
+            matrix = torch.stack([s.scores[:, [column[i] for i in group]].sum(1) for group in f.tokens], 1)
+            results.append(self._result(e, f, ids, matrix, s.values, s.evidence, quantity, contrast, settings))
+        return results
+
+    def _perturbation(
+        self,
+        e: EncodedPrompt,
+        f: PromptFeatures,
+        ids: list[int],
+        alternative: torch.Tensor | None,
+        quantity: Quantity,
+        contrast: str | None,
+    ) -> GenerationExplanation:
+        alternatives = None if alternative is None else alternative[: len(ids)]
+        scored = feature_scores(
+            self.runner,
+            e.ids,
+            f.mask(len(e.ids)),
+            torch.tensor(ids),
+            alternatives,
+            quantity,
+            self.method,
+            self.replacement,
+            self.method_options,
+        )
+        settings = {**scored.options, "erasure": self.erasure, "evaluations": scored.evaluations}
+        return self._result(e, f, ids, scored.scores, scored.values, scored.evidence, quantity, contrast, settings)
+
+    def _result(
+        self,
+        e: EncodedPrompt,
+        f: PromptFeatures,
+        ids: list[int],
+        matrix: torch.Tensor,
+        values: torch.Tensor,
+        evidence: Any,
+        quantity: Quantity,
+        contrast: str | None,
+        settings: dict[str, Any],
+    ) -> GenerationExplanation:
+        return GenerationExplanation(
+            prompt=e.text,
+            features=list(f.spans),
+            generated=[self.tokenizer.decode([i]) for i in ids],
+            generated_ids=list(ids),
+            matrix=matrix.to(torch.float64),
+            values=values.to(torch.float64),
+            evidence=evidence,
+            method=self.method,
+            quantity=quantity.kind,
+            contrast=contrast,
+            features_kind=self.features if isinstance(self.features, str) else "spans",
+            roles=list(e.roles),
+            settings=settings,
+        )
+
+
+def explain_generation(
+    model: nn.Module | str | Path,
+    tokenizer: Any,
+    prompt: Prompts,
+    target: Targets = None,
+    method: str = "integrated_gradients",
+    features: FeatureSpec = "words",
+    *,
+    contrast: str | None = None,
+    max_new_tokens: int = 20,
+    generation_kwargs: Mapping[str, Any] | None = None,
+    **options: Any,
+) -> GenerationExplanation | list[GenerationExplanation]:
+    """Which prompt features produced each generated token: one call of :class:`GenerationExplainer` (see it for ``options``)."""
+    explainer = GenerationExplainer(model, tokenizer, method=method, features=features, **options)
+    return explainer.explain(prompt, target, contrast=contrast, max_new_tokens=max_new_tokens, generation_kwargs=generation_kwargs)
+
+
+def _load(model: nn.Module | str | Path, tokenizer: Any) -> tuple[nn.Module, Any]:
+    if isinstance(model, (str, Path)):
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        folder = Path(model)
+        if not folder.is_dir():
+            raise InvalidInputError(
+                f"model {str(model)!r} is not a local folder; pass a loaded model or a folder saved with save_pretrained"
+            )
+        loaded = AutoModelForCausalLM.from_pretrained(folder).eval()
+        return loaded, tokenizer if tokenizer is not None else AutoTokenizer.from_pretrained(folder)
+    if not isinstance(model, nn.Module):
+        raise InvalidInputError(f"model must be a causal LM (torch.nn.Module) or a local folder, got {type(model).__name__}")
+    if tokenizer is None:
+        raise InvalidInputError("pass the model's tokenizer (tokenizer=None only works with a model folder)")
+    return model, tokenizer
+
+
+def _baseline_id(tokenizer: Any, baseline: str | int) -> int | None:
+    if baseline == "zero":
+        return None
+    if is_int(baseline) or baseline in BASELINES:
+        return replacement_id(tokenizer, baseline)
+    raise InvalidInputError(f"baseline={baseline!r} is not a gradient baseline; choose one of {list(BASELINES)} or a token id")
+
+
+def _gradient_settings(method: str, baseline_id: int | None, options: dict[str, Any]) -> GradientSettings:
+    integrated = method in ("integrated_gradients", "layer_integrated_gradients")
+    accepted = ("n_steps", "rule", "method", "tolerance") if integrated else ()
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise InvalidInputError(f"{method} for generation does not take {unknown}; its options are {list(accepted)}")
+    n_steps = options.get("n_steps", 50)
+    if n_steps == "auto":
+        raise InvalidInputError("n_steps='auto' is not available for generation yet; give a number of steps (50 by default)")
+    rule = options.get("rule") or options.get("method") or "gausslegendre"
+    tolerance = check_tolerance(options.get("tolerance", 1e-2))
+    settings = GradientSettings(method, check_count("n_steps", n_steps), rule, baseline_id, tolerance)
+    if integrated:
+        from limelight.engine.gradient.quadrature import fixed_rule
+
+        fixed_rule(rule, settings.n_steps)  # validates the rule and n_steps for it
+    return settings
+
+
+def _is_many(prompt: object) -> bool:
+    """A list of prompts (strings or message lists), as opposed to one prompt (a string or one list of messages)."""
+    if isinstance(prompt, str):
+        return False
+    if not isinstance(prompt, Sequence) or not prompt:
+        raise InvalidInputError(f"prompt must be a string, a list of chat messages or a list of prompts, got {prompt!r}")
+    return not isinstance(prompt[0], Mapping)
+
+
+def _per_prompt(target: Targets, count: int) -> list[str | None]:
+    if target is None or isinstance(target, str):
+        return [target] * count
+    targets = list(target)
+    if len(targets) != count:
+        raise InvalidInputError(f"{len(targets)} targets for {count} prompts: give one target per prompt, or one for all")
+    return targets
