@@ -1,9 +1,12 @@
 """The architecture redesign changed no result: the golden run reproduces ``golden.json``.
 
 Every score, explained value, delta and probability of every text method on 40 SST-2 dev sentences,
-and every per-input metric value of ``compare`` on 10 of them, within 1e-6 relative. Scores within
-1e-6 of the largest score of their explanation count as equal too (a relative test of a value that
-is zero up to rounding says nothing). Slow (a few minutes): run with ``-m slow``.
+and every per-input metric value of ``compare`` on 10 of them, within 1e-5 relative. Scores within
+1e-5 of the largest score of their explanation count as equal too (a relative test of a value that
+is zero up to rounding says nothing). 1e-5, not 1e-6: the same code gives float32 results that differ
+by about 1e-6 relative on another CPU (other SIMD kernels; measured: 778 of the values, on a machine
+other than the one that wrote the fixture); a change of method, baseline, target or step count moves
+results by far more. Slow (a few minutes): run with ``-m slow``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from tests.golden.golden_run import GOLDEN, run  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::limelight.errors.ConvergenceWarning")]
 
-RELATIVE = 1e-6
+RELATIVE = 1e-5
 
 
 def _close(value: Any, expected: Any, scale: float) -> bool:
