@@ -1,12 +1,13 @@
 """The architecture redesign changed no result: the golden run reproduces ``golden.json``.
 
 Every score, explained value, delta and probability of every text method on 40 SST-2 dev sentences,
-and every per-input metric value of ``compare`` on 10 of them, within 1e-5 relative. Scores within
-1e-5 of the largest score of their explanation count as equal too (a relative test of a value that
-is zero up to rounding says nothing). 1e-5, not 1e-6: the same code gives float32 results that differ
-by about 1e-6 relative on another CPU (other SIMD kernels; measured: 778 of the values, on a machine
-other than the one that wrote the fixture); a change of method, baseline, target or step count moves
-results by far more. Slow (a few minutes): run with ``-m slow``.
+and every per-input metric value of ``compare`` on 10 of them, within 1e-4 relative (to the value,
+or to the largest value of its explanation or metric column, whichever is larger) plus 1e-5 absolute.
+Not tighter: the same code gives float32 results that differ on another CPU (other SIMD kernels) and
+with other chunk shapes; measured on a second machine: probabilities by 2e-6, perturbation scores by
+up to 7e-5 of the largest score (differences of probabilities), completeness errors that are zero
+up to rounding by 1e-15. A change of method, baseline, target, step count or erasure moves results
+by orders of magnitude more. Slow (a few minutes): run with ``-m slow``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from tests.golden.golden_run import GOLDEN, run  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::limelight.errors.ConvergenceWarning")]
 
-RELATIVE = 1e-5
+RELATIVE = 1e-4
+ABSOLUTE = 1e-5
 
 
 def _close(value: Any, expected: Any, scale: float) -> bool:
@@ -31,7 +33,7 @@ def _close(value: Any, expected: Any, scale: float) -> bool:
         return value is expected
     if isinstance(expected, float) and math.isnan(expected):
         return isinstance(value, float) and math.isnan(value)
-    return abs(value - expected) <= RELATIVE * max(abs(expected), scale)
+    return abs(value - expected) <= RELATIVE * max(abs(expected), scale) + ABSOLUTE
 
 
 def _mismatches(got: dict[str, Any], want: dict[str, Any]) -> list[str]:
@@ -49,8 +51,10 @@ def _mismatches(got: dict[str, Any], want: dict[str, Any]) -> list[str]:
             for key in ("predicted_label", "target_label", "n_steps"):
                 if mine[key] != theirs[key]:
                     bad.append(f"{where}: {key} {mine[key]} != {theirs[key]}")
+            # the delta is a difference of explained values: its rounding is relative to them, not to itself
+            value_scale = max(abs(theirs["target_value"] or 0.0), abs(theirs["baseline_value"] or 0.0))
             for key in ("target_value", "baseline_value", "delta"):
-                if not _close(mine[key], theirs[key], RELATIVE):
+                if not _close(mine[key], theirs[key], value_scale if key == "delta" else RELATIVE):
                     bad.append(f"{where}: {key} {mine[key]} != {theirs[key]}")
             bad += [f"{where}: p({k})" for k, p in theirs["probabilities"].items() if not _close(mine["probabilities"][k], p, 0.0)]
     for method, metrics in want["compare"].items():
