@@ -119,7 +119,7 @@ def test_the_rules_see_the_blocks() -> None:
     assert kinds["README.md"][:3] == ["bash", "bash", "python"]
     assert "console" in kinds["docs/tutorial.md"] and "text" in kinds["docs/tutorial.md"]
     assert kinds["docs/architecture.md"] == ["text"]
-    assert all(b.action == "skip" for b in blocks("benchmarks/README.md"))
+    assert all(b.action == "skip" for b in blocks("benchmarks/README.md") if b.kind != "text")  # benchmarks run for minutes
     assert _commands(Block("x", 1, "bash", 'a && limelight explain "a b" --json | tee x; limelight compare t\n')) == [
         ["explain", "a b", "--json"],
         ["compare", "t"],
