@@ -17,8 +17,11 @@ def within_tolerance(delta: Tensor, change: Tensor, tolerance: float) -> Tensor:
     return delta.abs() <= tolerance * change.abs() + ABSOLUTE_TOLERANCE
 
 
-def warn_unconverged(converged: Tensor, delta: Tensor, change: Tensor, tolerance: float, advice: str) -> None:
-    """Emit one :class:`ConvergenceWarning` naming the examples whose delta exceeds the tolerance."""
+def warn_unconverged(converged: Tensor, delta: Tensor, change: Tensor, tolerance: float, advice: str, rows: str = "examples") -> None:
+    """Emit one :class:`ConvergenceWarning` naming the rows whose delta exceeds the tolerance.
+
+    ``rows`` names what a row is to the reader ("examples"; "generated tokens" for generation).
+    """
     failed = (~converged).nonzero().flatten().tolist()
     if not failed:
         return
@@ -28,7 +31,7 @@ def warn_unconverged(converged: Tensor, delta: Tensor, change: Tensor, tolerance
     )
     more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
     warn(
-        f"{len(failed)} of {converged.numel()} examples did not converge ({shown}{more}): the attributions do not add up "
+        f"{len(failed)} of {converged.numel()} {rows} did not converge ({shown}{more}): the attributions do not add up "
         f"to the change of the output. {advice}",
         ConvergenceWarning,
     )

@@ -112,7 +112,7 @@ def gradient_scores(
                 tolerance=settings.tolerance,
             )
             if converged is not None and settings.tolerance is not None:
-                warn_unconverged(converged, delta, fx - fb, settings.tolerance, "Use more steps (n_steps=).")
+                warn_unconverged(converged, delta, fx - fb, settings.tolerance, "Use more steps (n_steps=).", rows="generated tokens")
         else:
             evidence = Evidence(input_value=fx)
         results.append(TokenScores(scores, fx, evidence))
