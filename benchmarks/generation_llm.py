@@ -5,9 +5,15 @@ A prompt of about 40 tokens and a 10-token continuation (the model's own greedy 
 - gradient: Layer IG at the embedding layer, `--steps` Gauss-Legendre steps (50), baseline token 0 at every
   prompt position: limelight's ``explain_generation(method="layer_integrated_gradients")`` against
   ``LLMGradientAttribution(LayerIntegratedGradients(model, embed_tokens))``;
-- feature ablation over tokens, removed tokens replaced by token 0: limelight against
-  ``LLMAttribution(FeatureAblation(model))`` with Captum's default forward (token by token with the
-  key/value cache) and with ``forward_in_tokens=False`` (prompt + target in one forward).
+- feature ablation over tokens, removed tokens replaced by token 0: limelight (with and without its
+  prefix key/value cache) against ``LLMAttribution(FeatureAblation(model))`` with Captum's default
+  forward (token by token with the key/value cache; ``--captum-cached``, slow) and with
+  ``forward_in_tokens=False`` (prompt + target in one forward);
+- feature ablation over words, a removed word's tokens deleted: limelight (cache on and off) against
+  Captum's ``TextTemplateInput`` with one template slot per word feature (its tokens' text, leading
+  space included) and the empty string as baseline, ``forward_in_tokens=False``;
+- the prefix cache on a long prompt (``--long-tokens``, 400): the prompt repeated to that length, its
+  last 10 words as features, limelight with the cache against without it.
 
 Every variant runs once untimed, then the variants are interleaved for ``--repeats`` rounds; a
 variant's figure is its minimum, ratios are of minima. The numbers are compared (max |difference|).
@@ -40,10 +46,19 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--steps", type=int, default=50, help="IG steps, both libraries (default 50)")
     parser.add_argument("--quick", action="store_true", help="2 repeats")
+    parser.add_argument("--paths", nargs="+", choices=("gradient", "ablation"), default=["gradient", "ablation"])
+    parser.add_argument("--captum-cached", action="store_true", help="also Captum's token-by-token cached forward (slow, not exact)")
+    parser.add_argument("--long-tokens", type=int, default=400, help="prompt length for the prefix-cache case (0: skip)")
     args = parser.parse_args()
     repeats = 2 if args.quick else args.repeats
     torch.set_num_threads(args.threads)
-    from captum.attr import FeatureAblation, LayerIntegratedGradients, LLMAttribution, LLMGradientAttribution, TextTokenInput
+    from captum.attr import (
+        FeatureAblation,
+        LayerIntegratedGradients,
+        LLMAttribution,
+        LLMGradientAttribution,
+        TextTokenInput,
+    )
 
     model, tok = demo_llm()
     ids = tok(PROMPT)["input_ids"]
@@ -63,7 +78,7 @@ def main() -> None:
     inp = TextTokenInput(PROMPT, tok)
     lig = LLMGradientAttribution(LayerIntegratedGradients(model, model.get_input_embeddings()), tok)
     fa = LLMAttribution(FeatureAblation(model), tok)
-    variants = {
+    gradient = {
         "gradient/limelight": lambda: (
             explain_generation(
                 model,
@@ -78,12 +93,30 @@ def main() -> None:
             ).matrix
         ),
         "gradient/captum": lambda: lig.attribute(inp, target=target_ids, n_steps=args.steps).token_attr,
-        "ablation/limelight": lambda: (
-            explain_generation(model, tok, PROMPT, target, method="feature_ablation", features="tokens", erasure=0).matrix
-        ),
-        "ablation/captum": lambda: fa.attribute(inp, target=target_ids).token_attr,
-        "ablation/captum-one-forward": lambda: fa.attribute(inp, target=target_ids, forward_in_tokens=False).token_attr,
     }
+
+    def ablate(prompt: str, features: object, erasure: object, cache: bool, text: str = target) -> torch.Tensor:
+        return explain_generation(
+            model, tok, prompt, text, method="feature_ablation", features=features, erasure=erasure, prefix_cache=cache
+        ).matrix
+
+    words = word_template(tok, PROMPT)
+    ablation = {
+        "ablation/limelight": lambda: ablate(PROMPT, "tokens", 0, True),
+        "ablation/limelight-no-cache": lambda: ablate(PROMPT, "tokens", 0, False),
+        "ablation/captum-one-forward": lambda: fa.attribute(inp, target=target_ids, forward_in_tokens=False).token_attr,
+        "words/limelight": lambda: ablate(PROMPT, "words", "delete", True),
+        "words/limelight-no-cache": lambda: ablate(PROMPT, "words", "delete", False),
+        "words/captum-one-forward": lambda: fa.attribute(words, target=target_ids, forward_in_tokens=False).token_attr,
+    }
+    if args.captum_cached:
+        ablation["ablation/captum"] = lambda: fa.attribute(inp, target=target_ids).token_attr
+    if args.long_tokens:
+        long_prompt, late = long_prompt_and_late_words(tok, args.long_tokens, 10)
+        print(f"long prompt: {len(tok(long_prompt)['input_ids'])} tokens, its last {len(late)} words as features")
+        ablation["long/limelight"] = lambda: ablate(long_prompt, late, "delete", True)
+        ablation["long/limelight-no-cache"] = lambda: ablate(long_prompt, late, "delete", False)
+    variants = {**(gradient if "gradient" in args.paths else {}), **(ablation if "ablation" in args.paths else {})}
     seconds: dict[str, dict[str, list[float]]] = {name: {c: [] for c in CLOCKS} for name in variants}
     values = {}
     for round_ in range(repeats + 1):
@@ -97,13 +130,59 @@ def main() -> None:
     print(f"{'variant':<30}{'cpu s':>10}{'wall s':>10}")
     for name in variants:
         print(f"{name:<30}{best[name]['cpu']:>10.2f}{best[name]['wall']:>10.2f}")
-    for path, target_ratio, others in (("gradient", 3.0, ("captum",)), ("ablation", 2.0, ("captum", "captum-one-forward"))):
-        for other in others:
-            ratio = best[f"{path}/{other}"]["wall"] / best[f"{path}/limelight"]["wall"]
-            diff = float((values[f"{path}/limelight"] - values[f"{path}/{other}"]).abs().max())
-            print(
-                f"{path}: limelight vs {other}: {ratio:.2f}x faster (wall; target >= {target_ratio:g}x: {verdict(ratio >= target_ratio)}), max |diff| {diff:.2e}"
-            )
+    comparisons = [
+        ("gradient/limelight", "gradient/captum", 3.0),
+        ("ablation/limelight", "ablation/captum", 2.0),
+        ("ablation/limelight", "ablation/captum-one-forward", 2.0),
+        ("ablation/limelight", "ablation/limelight-no-cache", None),
+        ("words/limelight", "words/captum-one-forward", 2.0),
+        ("words/limelight", "words/limelight-no-cache", None),
+        ("long/limelight", "long/limelight-no-cache", None),
+    ]
+    for ours, other, target_ratio in comparisons:
+        if ours not in best or other not in best:
+            continue
+        ratio = best[other]["wall"] / best[ours]["wall"]
+        cpu_ratio = best[other]["cpu"] / best[ours]["cpu"]
+        diff = float((values[ours] - values[other]).abs().max())
+        goal = "" if target_ratio is None else f"; target >= {target_ratio:g}x: {verdict(ratio >= target_ratio)}"
+        print(f"{ours} vs {other}: {ratio:.2f}x faster (wall{goal}), {cpu_ratio:.2f}x (cpu), max |diff| {diff:.2e}")
+
+
+def word_template(tok: object, prompt: str) -> object:
+    """Captum's template of the prompt: one slot per word feature (its tokens' text, leading space included), the rest literal."""
+    from captum.attr import TextTemplateInput
+
+    from limelight.generation.features import prompt_features
+    from limelight.generation.prompts import encode_prompt
+
+    encoded = encode_prompt(tok, prompt)
+    mask = prompt_features(encoded, "words").mask(len(encoded.ids)).tolist()
+    template, pieces, i = "", [], 0
+    while i < len(mask):
+        j = i
+        while j < len(mask) and mask[j] == mask[i]:
+            j += 1
+        text = tok.decode(encoded.ids[i:j])  # type: ignore[attr-defined]
+        if mask[i] < 0:
+            template += text.replace("{", "{{").replace("}", "}}")
+        else:
+            template, pieces = template + "{}", [*pieces, text]
+        i = j
+    return TextTemplateInput(template, pieces, baselines=[""] * len(pieces))
+
+
+def long_prompt_and_late_words(tok: object, tokens: int, n_words: int) -> tuple[str, list[tuple[int, int]]]:
+    """``PROMPT`` repeated to about ``tokens`` tokens, and the character spans of its last ``n_words`` words."""
+    text = PROMPT
+    while len(tok(text + " " + PROMPT)["input_ids"]) <= tokens:  # type: ignore[operator]
+        text += " " + PROMPT
+    spans, end = [], len(text)
+    for _ in range(n_words):
+        start = text.rindex(" ", 0, end) + 1
+        spans.append((start, end))
+        end = start - 1
+    return text, spans[::-1]
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ from torch import Tensor, nn  # noqa: E402
 import limelight.engine.perturbation.method as engine_method  # noqa: E402
 from limelight.demo.sst2 import read_sst2  # noqa: E402
 from limelight.engine.perturbation import FeatureAblation, KernelShap, ShapleyValues, ShapleyValueSampling  # noqa: E402
+from limelight.text.presence import attended_width  # noqa: E402
 
 TARGET_SPEEDUP = 5.0
 CAPTUM_BATCHED = 256  # perturbations_per_eval of the "captum ppe=256" variant
@@ -272,6 +273,17 @@ def pad_group(sentences: list[Sentence], members: list[int], pad_id: int) -> Gro
     return Group(members, ids, mask, words, [sentences[i].target for i in members])
 
 
+@dataclass
+class Trimmed:
+    """The forward as ``limelight.explain`` runs perturbed rows: each chunk without the trailing padding none of its rows attends to."""
+
+    forward: Counter
+
+    def __call__(self, ids: Tensor, mask: Tensor) -> Tensor:
+        width = attended_width(mask)
+        return self.forward(ids[:, :width], mask[:, :width])
+
+
 _BUILT: dict[tuple[str, int], Any] = {}
 
 
@@ -279,10 +291,11 @@ def limelight_run(method: Method, forward: Counter, group: Group, pad_id: int, s
     """limelight's method on one padded group, with its defaults; word scores per sentence.
 
     The method is built once per forward and reused, as a user explaining many texts would (and
-    as the Captum explainer is), so its probes run on its first call only.
+    as the Captum explainer is), so its probes run on its first call only. Each chunk drops its
+    trailing padding, as in ``limelight.explain`` (``limelight.text.presence``).
     """
     options = {**method.limelight_options, "seed": seed} if method.sampled else method.limelight_options
-    built = _BUILT.setdefault((method.name, id(forward)), method.limelight(forward))
+    built = _BUILT.setdefault((method.name, id(forward)), method.limelight(Trimmed(forward)))
     result = built.attribute(
         group.ids,
         pad_id,

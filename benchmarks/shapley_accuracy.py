@@ -106,8 +106,9 @@ ESTIMATORS: dict[str, Estimator] = {
     "KernelShap (paired, kernel sampling)": limelight_estimator(KernelShap),
     "KernelShap (paired, stratified)": limelight_estimator(KernelShap, sampling="stratified"),
     "KernelShap (paired, leverage)": limelight_estimator(KernelShap, sampling="leverage"),
+    "KernelShap (paired, stratified, adjusted)": limelight_estimator(KernelShap, sampling="stratified", regression_adjusted=True),
 }
-BEST = "KernelShap (paired, stratified)"
+BEST = "KernelShap (paired, stratified, adjusted)"
 
 
 @dataclass

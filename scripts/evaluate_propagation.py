@@ -1,7 +1,7 @@
 """Propagation methods against Integrated Gradients on the demo model: comprehensiveness AOPC and explain time.
 
 Explains a seeded random subset of SST-2 dev sentences (``sst2/dev.tsv``) for their gold label
-with integrated gradients (the text default, ``n_steps="auto"``), DeepLift and LRP with each
+with integrated gradients (the text default, ``n_steps="auto"``), DeepLift (Rescale and RevealCancel) and LRP with each
 transformer rule set, scores every method with :func:`limelight.compare`'s comprehensiveness AOPC
 (bootstrap 95% interval), and times the explanations separately: every method explains the same
 sentences ``--repeats`` times, interleaved, and the minimum is kept (the machine may be shared).
@@ -37,6 +37,7 @@ REFERENCE = "integrated_gradients"
 METHODS: dict[str, tuple[str, dict[str, Any]]] = {
     REFERENCE: ("integrated_gradients", {}),
     "deeplift": ("deeplift", {}),
+    "deeplift (reveal_cancel)": ("deeplift", {"rule": "reveal_cancel"}),
     "lrp (transformer: epsilon)": ("lrp", {"composite": "transformer"}),
     "lrp (transformer_gamma)": ("lrp", {"composite": "transformer_gamma"}),
 }

@@ -7,6 +7,7 @@ download). Skipped with the reason when either is missing. Slow: a browser start
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import time
@@ -162,3 +163,73 @@ def test_ten_thousand_rows_load_and_filter_within_the_budget(browser, tmp_path):
     print(f"10,000 rows: page {path.stat().st_size / 1e6:.1f} MB, loaded, searched and filtered in {elapsed:.2f} s")  # pytest -s shows it
     assert elapsed < LOAD_BUDGET_S, f"10,000 rows took {elapsed:.1f} s"
     assert page.locator("#ll-table tbody tr").count() == 50
+
+
+def test_image_rows_show_their_thumbnails_and_filter(browser, tmp_path):
+    import pandas as pd
+
+    from limelight.jobs import explain_dataset, read_results
+    from tests.jobs.frontends import image_explainer, write_images
+
+    paths = write_images(tmp_path / "pictures", 6)
+    named = tmp_path / "pictures" / '<img src=x onerror="window.__limelight_pwned = 4">.png'
+    os.rename(paths[5], named)
+    table = pd.DataFrame({"path": [*paths[:5], str(named)], "truth": ["cat", "dog", HOSTILE, "cat", "bird", "dog"]})
+    explain_dataset(image_explainer(), table, tmp_path / "images.parquet", column="path", label_column="truth")
+    frame = read_results(tmp_path / "images.parquet")
+    path = save_explorer(tmp_path / "images.parquet", tmp_path / "images.html")
+    page, dialogs, requests = _open(browser, path)
+    assert _count(page) == 6 and page.locator("#ll-table img.ll-thumb").count() == 6
+    sources = page.eval_on_selector_all("#ll-table img", "nodes => nodes.map(n => n.getAttribute('src'))")
+    assert all(s.startswith("data:image/png;base64,") for s in sources)
+    assert page.evaluate("Array.from(document.images).every(i => i.complete && i.naturalWidth === 8)")  # the PNGs decode
+    predicted = frame["prediction"][0]
+    page.select_option("#ll-prediction", predicted)
+    assert _count(page) == int((frame["prediction"] == predicted).sum())
+    page.select_option("#ll-prediction", "")
+    page.select_option("#ll-correct", "incorrect")
+    assert _count(page) == int((~frame["correct"]).sum())
+    page.select_option("#ll-correct", "")
+    page.fill("#ll-search", "onerror")
+    assert _count(page) == 1
+    page.click("#ll-table tbody tr")
+    assert page.locator("#ll-detail img.ll-picture").count() == 1 and str(named) in page.inner_text("#ll-detail")
+    page.evaluate("""for (const e of document.querySelectorAll('*'))
+        for (const type of ['mouseover', 'click']) e.dispatchEvent(new MouseEvent(type, {bubbles: true}))""")
+    assert page.evaluate("typeof window.__limelight_pwned") == "undefined"
+    page.fill("#ll-search", "")
+    assert page.locator("#ll-table b, #ll-table script, #ll-detail b").count() == 0
+    assert HOSTILE in page.inner_text("#ll-table").replace("\n", "")  # the hostile label, shown as text
+    assert dialogs == [] and requests == [path.as_uri()]
+
+
+def test_generation_rows_show_the_prompt_heatmap_and_generated_text(browser, tmp_path):
+    from limelight.jobs import explain_dataset, read_results
+    from tests.jobs.frontends import PROMPTS, generation_explainer
+
+    prompts = [*PROMPTS, HOSTILE, ""]
+    explain_dataset(generation_explainer(), prompts, tmp_path / "gen.parquet", max_new_tokens=2)
+    frame = read_results(tmp_path / "gen.parquet")
+    path = save_explorer(tmp_path / "gen.parquet", tmp_path / "gen.html")
+    page, dialogs, requests = _open(browser, path)
+    assert _count(page) == 6 and [h.strip() for h in page.locator("#ll-table th").all_inner_texts()][:3] == ["id", "prompt", "generated"]
+    page.check("#ll-failed")
+    assert _count(page) == 1 and "empty prompt" in page.inner_text("#ll-table tbody")
+    page.uncheck("#ll-failed")
+    page.fill("#ll-search", "capital of france")
+    assert _count(page) == 1
+    scored = page.locator("#ll-table tbody tr td.ll-text span.ll-w")
+    assert scored.count() == len(frame["features"][0])  # one coloured piece per prompt feature
+    assert page.inner_text("#ll-table td.ll-generated") == frame["generated_text"][0]
+    page.click("#ll-table tbody tr")
+    assert page.locator("#ll-top li").count() == min(10, len(frame["features"][0]))
+    page.fill("#ll-search", "onmouseover")
+    assert _count(page) == 1
+    page.click("#ll-table tbody tr")
+    page.evaluate("""for (const e of document.querySelectorAll('*'))
+        for (const type of ['mouseover', 'click']) e.dispatchEvent(new MouseEvent(type, {bubbles: true}))""")
+    assert page.evaluate("typeof window.__limelight_pwned") == "undefined"
+    assert page.locator("#ll-table img, #ll-detail img, #ll-table b, #ll-detail b").count() == 0
+    assert HOSTILE in page.inner_text("#ll-detail .ll-full").replace("\n", "")
+    assert page.locator(".ll-chart").count() == 1
+    assert dialogs == [] and requests == [path.as_uri()]

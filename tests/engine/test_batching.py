@@ -64,3 +64,19 @@ def test_other_methods_do_not_depend_on_chunking(make, kwargs):
     reference = make(model).attribute(X, target=0, internal_batch_size=10_000, **kwargs)
     chunked = make(model).attribute(X, target=0, internal_batch_size=2, **kwargs)
     _close(chunked.attributions, reference.attributions)
+
+
+@pytest.mark.parametrize("n_steps", [12, "auto"])
+def test_gradients_added_in_blocks_give_the_same_bits(n_steps, monkeypatch):
+    import limelight.engine.accumulate as accumulate
+
+    model = TokenModel().eval()
+    method = LayerIntegratedGradients(model, model.embedding)
+
+    def run():
+        return method.attribute(IDS, BASE, target=1, n_steps=n_steps, additional_forward_args=(MASK,), internal_batch_size=9)
+
+    whole = run()
+    monkeypatch.setattr(accumulate, "BLOCK_BYTES", 1)  # one row per block
+    rows = run()
+    assert torch.equal(rows.attributions, whole.attributions) and torch.equal(rows.delta, whole.delta)

@@ -91,6 +91,28 @@ def test_non_finite_outputs_and_gradients_are_named(bad):
         Saliency(lambda t: (t.sqrt()).sum(1), check_forward=False).attribute(torch.tensor([[0.0, 1.0]]))
 
 
+@pytest.mark.parametrize(
+    "row, kind",
+    [([1.0, float("inf"), -float("inf")], "infinite"), ([float("inf"), float("nan"), 1.0], "NaN"), ([-float("inf"), 0, 0], "infinite")],
+)
+def test_a_non_finite_row_is_named_with_its_kind(row, kind):
+    gradients = torch.tensor([[0.0, 1.0, 2.0], row])
+
+    class Injected(torch.autograd.Function):
+        """A finite output whose gradient is the given table (one row per example)."""
+
+        @staticmethod
+        def forward(ctx, x):
+            return x.sum(1)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return gradients * grad[:, None]
+
+    with pytest.raises(NonFiniteError, match=f"gradient for input 0 is {kind} at .*example 1"):
+        Saliency(Injected.apply, check_forward=False).attribute(torch.ones(2, 3), internal_batch_size=2)
+
+
 def test_hooks_are_removed_after_success_and_after_an_error():
     model = TokenModel().eval()
     ids = torch.tensor([[1, 4, 2]])

@@ -125,6 +125,21 @@ def test_layer_ig_on_token_ids_is_complete_in_embedding_space():
     assert torch.all(result.attributions[:, 0] == 0) and torch.all(result.attributions[:, 3] == 0)
 
 
+@pytest.mark.parametrize("n_steps, chunk", [(50, None), (50, 7), ("auto", None), ("auto", 3)])
+def test_the_delta_uses_the_models_own_values_at_both_ends(n_steps, chunk):
+    model = TokenModel().eval()
+    ids = torch.tensor([[1, 5, 7, 2, 0], [1, 9, 3, 4, 2]])
+    mask, base = (ids != 0).long(), torch.tensor([[1, 0, 0, 2, 0], [1, 0, 0, 0, 2]])
+    result = LayerIntegratedGradients(model, model.embedding).attribute(
+        ids, base, target=[1, 0], n_steps=n_steps, additional_forward_args=(mask,), internal_batch_size=chunk
+    )
+    with torch.no_grad():
+        fx, fb = model(ids, mask)[[0, 1], [1, 0]].double(), model(base, mask)[[0, 1], [1, 0]].double()
+    torch.testing.assert_close(result.input_value, fx, rtol=0, atol=1e-6)
+    torch.testing.assert_close(result.baseline_value, fb, rtol=0, atol=1e-6)
+    torch.testing.assert_close(result.delta, result.attributions.sum((1, 2)).double() - (fx - fb), rtol=0, atol=1e-6)
+
+
 def test_layer_ig_at_the_layer_input_matches_ig_on_embeddings():
     model = TokenModel()
     ids = torch.tensor([[1, 5, 7, 2]])

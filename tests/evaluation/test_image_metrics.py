@@ -27,6 +27,7 @@ from limelight.evaluation import (
 )
 from limelight.evaluation.image_explainers import ImageMethodExplainer
 from limelight.vision import ImageExplainer, Patches
+from limelight.vision.methods import VISION_METHODS
 from tests.vision.cnns import TinyCNN
 
 
@@ -164,3 +165,52 @@ def test_compare_images_rejects_unknown_metrics_and_methods():
         compare_images(RegionSum(), IMAGES, ["saliency"], preprocess=None, metrics=["loo_tau"])
     with pytest.raises(InvalidInputError, match="string"):
         compare_images(RegionSum(), IMAGES, "saliency", preprocess=None)
+
+
+class Scripted(TinyCNN):
+    """:class:`TinyCNN` whose rectifiers run in TorchScript, which propagation methods refuse (they cannot see them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.relu1 = torch.jit.script(nn.ReLU())  # type: ignore[assignment]
+        self.relu2 = torch.jit.script(nn.ReLU())  # type: ignore[assignment]
+
+
+SMALL = torch.rand(2, 3, 8, 8, generator=torch.Generator().manual_seed(2))
+ON_PATCHES = {"features": Patches(size=4)}
+EVERY_METHOD_SETTINGS = {
+    **{name: ON_PATCHES for name, method in VISION_METHODS.items() if method.segments},
+    "occlusion": {"window": 4, "stride": 2},
+    "integrated_gradients": {"n_steps": 8},
+    "layer_integrated_gradients": {"n_steps": 8},
+}
+
+
+@pytest.mark.slow  # every method of the front end, twice: about 10 s on an idle CPU
+def test_compare_images_scores_every_vision_method_with_its_own_explanations():
+    model = TinyCNN(classes=3)
+    comparison = compare_images(
+        model, SMALL, "all", preprocess=None, method_settings=EVERY_METHOD_SETTINGS, curve_steps=2, n_samples=2, n_bootstrap=20
+    )
+    assert comparison.methods == list(VISION_METHODS) and comparison.refused == {}
+    for name, result in comparison.results.items():
+        estimate = result.summary["comprehensiveness"]
+        assert np.isfinite(result.values["comprehensiveness"]).all() and estimate.low <= estimate.mean <= estimate.high, name
+        alone = ImageExplainer(model, None, method=name, **EVERY_METHOD_SETTINGS.get(name, {})).explain(SMALL)
+        torch.testing.assert_close(result.explanations[1].scores, alone[1].scores, msg=name)  # compare explains as the front end does
+    assert any(name in comparison.recommendation for name in VISION_METHODS)
+    assert comparison.agreement is not None and comparison.agreement.mean.shape == (2,)
+
+
+def test_compare_images_reports_methods_that_cannot_run_on_the_model_as_refused():
+    comparison = compare_images(Scripted(), SMALL, ["saliency", "guided_backprop", "lrp"], preprocess=None, n_bootstrap=20)
+    assert comparison.methods == ["saliency"]
+    assert set(comparison.refused) == {"guided_backprop", "lrp"} and "TorchScript" in comparison.refused["lrp"]
+    assert (
+        "Refused" in comparison.recommendation
+        and "guided_backprop (InvalidInputError: the forward runs TorchScript" in comparison.to_markdown()
+    )
+    with pytest.raises(InvalidInputError, match="no method could run on this model.*deconvolution"):
+        compare_images(Scripted(), SMALL, ["deconvolution"], preprocess=None, n_bootstrap=20)
+    with pytest.raises(InvalidInputError, match="unknown image method"):  # a misspelt name is the caller's mistake, not a refusal
+        compare_images(Scripted(), SMALL, ["saliency", "guided_backprp"], preprocess=None)

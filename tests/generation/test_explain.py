@@ -146,7 +146,10 @@ def test_json_round_trip_and_dataframe(model, tok):
         ({"erasure": "mask"}, "erasure"),
         ({"baseline": "mask"}, "baseline"),
         ({"quantity": "entropy"}, "quantity"),
-        ({"n_steps": "auto"}, "auto"),
+        ({"n_steps": "auto", "rule": "riemann_left"}, "auto"),
+        ({"method": "noise_tunnel", "inner": "feature_ablation"}, "wraps"),
+        ({"baseline": ["pad", "eos"]}, "distribution"),
+        ({"method": "feature_ablation", "attribute_generated": True}, "gradient methods"),
         ({"method": "saliency", "n_steps": 5}, "does not take"),
     ],
 )

@@ -59,7 +59,7 @@ def test_layer_contributions_are_complete(result) -> None:
     e = result.layer_evidence
     assert result.layer_scores.shape == (len(TEXTS), 2)
     assert torch.allclose(result.layer_scores.sum(1), e.input_value - e.baseline_value, atol=1e-5)
-    assert torch.allclose(e.input_value, result.evidence.input_value)
+    assert torch.allclose(e.input_value, result.evidence.input_value, rtol=1e-5, atol=1e-5)
 
 
 def test_results_do_not_depend_on_batching(knocked_bert, result) -> None:

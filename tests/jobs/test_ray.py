@@ -54,3 +54,16 @@ def test_a_ray_dataset_as_the_source(cluster, explainer, tmp_path):
     explain_dataset(explainer, source, tmp_path / "from_ray.parquet", column="review", engine="ray", workers=1, chunk_size=3)
     frame = read_results(tmp_path / "from_ray.parquet")
     assert list(frame["id"]) == [f"r{i}" for i in range(6)] and list(frame["text"]) == TEXTS
+
+
+def test_image_and_generation_jobs_on_ray_give_the_rows_of_the_local_engine(cluster, tmp_path):
+    from tests.jobs.frontends import PROMPTS, generation_explainer, image_explainer, write_images
+
+    paths = [*write_images(tmp_path / "pictures", 4), str(tmp_path / "missing.png")]
+    jobs = [(image_explainer(), paths, {}), (generation_explainer(), [*PROMPTS[:3], ""], {"max_new_tokens": 2})]
+    for number, (explainer, source, options) in enumerate(jobs):
+        explain_dataset(explainer, source, tmp_path / f"local{number}.parquet", chunk_size=2, **options)
+        summary = explain_dataset(explainer, source, tmp_path / f"ray{number}.parquet", chunk_size=2, engine="ray", workers=2, **options)
+        assert summary.failed == 1 and summary.engine == "ray"
+        local, on_ray = read_results(tmp_path / f"local{number}.parquet"), read_results(tmp_path / f"ray{number}.parquet")
+        assert local.map(repr).equals(on_ray.map(repr))  # every cell, arrays and thumbnails included, to the last bit

@@ -1,6 +1,7 @@
 """SIGKILL at any moment: a job killed again and again, then finished, holds exactly the rows of a clean run.
 
-Slow: each kill starts a Python process that loads torch and transformers.
+For texts and for images (the same loop and part files serve every front end). Slow: each kill
+starts a Python process that loads torch and transformers.
 """
 
 from __future__ import annotations
@@ -36,6 +37,18 @@ JOB = textwrap.dedent(
     explain_dataset(TextExplainer(model, tokenizer, n_steps=8), texts, sys.argv[2], chunk_size=2, show_progress=False)
     """
 )
+IMAGE_JOB = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, sys.argv[1])
+    from limelight.jobs import explain_dataset
+    from tests.jobs.frontends import image_explainer, write_images
+
+    paths = write_images(Path(sys.argv[2]).parent / "pictures", 48)
+    explain_dataset(image_explainer(), paths, sys.argv[2], chunk_size=2, show_progress=False)
+    """
+)
 
 
 def _run(script: Path, output: Path, kill_after_parts: int | None, rng: random.Random) -> None:
@@ -53,11 +66,12 @@ def _run(script: Path, output: Path, kill_after_parts: int | None, rng: random.R
     process.wait()
 
 
-def test_killed_jobs_resume_to_the_rows_of_a_clean_run(tmp_path):
+def _killed_and_clean(tmp_path, job: str):
+    """The rows of a job killed at three random moments then finished, and of a clean run of the same job."""
     from limelight.jobs import read_results
 
     script = tmp_path / "job.py"
-    script.write_text(JOB, encoding="utf-8")
+    script.write_text(job, encoding="utf-8")
     rng = random.Random(0)
     clean, killed = tmp_path / "clean.parquet", tmp_path / "killed.parquet"
     _run(script, clean, None, rng)
@@ -66,7 +80,12 @@ def test_killed_jobs_resume_to_the_rows_of_a_clean_run(tmp_path):
         frame = read_results(killed)
         assert frame["id"].is_unique  # whatever the moment of the kill: no duplicate, no torn row
     _run(script, killed, None, rng)
-    expected, got = read_results(clean), read_results(killed)
+    assert not [p for p in killed.iterdir() if p.name.endswith(".tmp")]
+    return read_results(killed), read_results(clean)
+
+
+def test_killed_jobs_resume_to_the_rows_of_a_clean_run(tmp_path):
+    got, expected = _killed_and_clean(tmp_path, JOB)
     assert list(got["id"]) == list(range(48))
     exact = ["id", "text", "prediction", "target", "words", "steps", "converged", "method", "sha256"]
     assert got[exact].astype(str).values.tolist() == expected[exact].astype(str).values.tolist()
@@ -76,4 +95,15 @@ def test_killed_jobs_resume_to_the_rows_of_a_clean_run(tmp_path):
         assert list(x) == pytest.approx(list(y), abs=1e-5)
     assert list(got["probability"]) == pytest.approx(list(expected["probability"]), abs=1e-5)
     assert got["error"].isna().all() and got["explanation"].notna().all()
-    assert not [p for p in killed.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_killed_image_jobs_resume_to_the_rows_of_a_clean_run(tmp_path):
+    import numpy as np
+
+    got, expected = _killed_and_clean(tmp_path, IMAGE_JOB)
+    assert list(got["id"]) == list(range(48))
+    exact = ["id", "image", "prediction", "target", "image_size", "steps", "method", "settings", "sha256"]
+    assert got[exact].astype(str).values.tolist() == expected[exact].astype(str).values.tolist()
+    for x, y in zip(got["scores"], expected["scores"]):
+        np.testing.assert_allclose(np.stack(x), np.stack(y), rtol=1e-5, atol=1e-7)
+    assert got["error"].isna().all() and got["thumbnail"].map(len).gt(0).all()

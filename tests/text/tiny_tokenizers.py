@@ -16,6 +16,13 @@ Training happens once per configuration (cached as JSON); every call returns a f
 tokenizer, so a test may change ``padding_side`` or add tokens without affecting other tests.
 No file or network access is involved.
 
+Every process gets the same vocabulary and ids: the ``tokenizers`` trainers break ties through
+Rust hash maps seeded at random per process (the WordPiece vocabulary itself changed from run
+to run, the Unigram ids and the last digits of its scores too), so the WordPiece vocabulary is
+learned here with explicit tie-breaking (:func:`_wordpiece_vocab`), and so is the Unigram one
+(:func:`_unigram_vocab`; substring frequencies, since its trainer's EM scores differed in the 4th decimal). ``tests/text/test_tiny_tokenizers.py``
+checks it across processes with different ``PYTHONHASHSEED``.
+
 This module is not called ``tokenizers.py`` on purpose: run with ``tests/text`` on ``sys.path``
 (``python tests/text/x.py``, some pytest import modes), such a file would hide the ``tokenizers``
 package it imports.
@@ -24,6 +31,8 @@ package it imports.
 from __future__ import annotations
 
 import functools
+import math
+from collections import Counter
 
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import PreTrainedTokenizerFast
@@ -82,14 +91,46 @@ def _template(tokenizer: Tokenizer, cls: str, sep: str) -> processors.TemplatePr
     )
 
 
+def _wordpiece_vocab(normalizer: normalizers.Normalizer, pre_tokenizer: pre_tokenizers.PreTokenizer, size: int) -> dict[str, int]:
+    """WordPiece's vocabulary as its trainer learns it (BPE merges over ``##`` pieces), ties broken by the pieces' text.
+
+    The specials come first, then every character (``##c`` inside a word), then the most frequent
+    merge of two adjacent pieces, repeatedly, until ``size`` entries.
+    """
+    counts = Counter(word for line in CORPUS for word, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(line)))
+    words = {word: [word[0], *(f"##{c}" for c in word[1:])] for word in sorted(counts)}
+    vocab = [*WORDPIECE_SPECIALS, *sorted({piece for pieces in words.values() for piece in pieces})]
+    known = set(vocab)
+    while len(vocab) < size:
+        pairs: Counter[tuple[str, str]] = Counter()
+        for word, pieces in words.items():
+            for pair in zip(pieces, pieces[1:]):
+                pairs[pair] += counts[word]
+        if not pairs:
+            break
+        first, second = min(pairs, key=lambda pair: (-pairs[pair], pair))
+        merged = first + second.removeprefix("##")
+        for pieces in words.values():
+            at = 0
+            while at < len(pieces) - 1:
+                if (pieces[at], pieces[at + 1]) == (first, second):
+                    pieces[at : at + 2] = [merged]
+                at += 1
+        if merged not in known:
+            known.add(merged)
+            vocab.append(merged)
+    return {piece: index for index, piece in enumerate(vocab)}
+
+
 @functools.cache
 def _wordpiece_json() -> str:
-    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
-    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=True)
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=True)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    vocab = _wordpiece_vocab(normalizer, pre_tokenizer, 300)
+    tokenizer = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]", max_input_chars_per_word=100))
+    tokenizer.normalizer = normalizer
+    tokenizer.pre_tokenizer = pre_tokenizer
     tokenizer.decoder = decoders.WordPiece(prefix="##")
-    trainer = trainers.WordPieceTrainer(vocab_size=300, special_tokens=list(WORDPIECE_SPECIALS), show_progress=False)
-    tokenizer.train_from_iterator(CORPUS, trainer=trainer)
     tokenizer.post_processor = _template(tokenizer, "[CLS]", "[SEP]")
     return tokenizer.to_str()
 
@@ -115,14 +156,32 @@ def _bpe_json(add_prefix_space: bool, trim_offsets: bool) -> str:
     return tokenizer.to_str()
 
 
+def _unigram_vocab(normalizer: normalizers.Normalizer, pre_tokenizer: pre_tokenizers.PreTokenizer, size: int) -> list[tuple[str, float]]:
+    """A Unigram vocabulary with scores, ties broken by the pieces' text: the specials (score 0), every
+    character, then the substrings (up to 8 characters) covering the most characters of the corpus;
+    each piece scores the log of its share of all substring occurrences."""
+    counts = Counter(word for line in CORPUS for word, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(line)))
+    occurrences: Counter[str] = Counter()
+    for word, count in sorted(counts.items()):
+        for start in range(len(word)):
+            for end in range(start + 1, min(len(word), start + 8) + 1):
+                occurrences[word[start:end]] += count
+    characters = sorted(piece for piece in occurrences if len(piece) == 1)
+    longer = sorted((p for p in occurrences if len(p) > 1), key=lambda p: (-occurrences[p] * len(p), p))
+    chosen = characters + longer[: size - len(UNIGRAM_SPECIALS) - len(characters)]
+    total = sum(occurrences[piece] for piece in chosen)
+    return [(special, 0.0) for special in UNIGRAM_SPECIALS] + [(piece, math.log(occurrences[piece] / total)) for piece in chosen]
+
+
 @functools.cache
 def _unigram_json() -> str:
-    tokenizer = Tokenizer(models.Unigram())
-    tokenizer.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
-    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
+    pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    tokenizer = Tokenizer(models.Unigram(_unigram_vocab(normalizer, pre_tokenizer, 260), unk_id=UNIGRAM_SPECIALS.index("<unk>")))
+    tokenizer.normalizer = normalizer
+    tokenizer.pre_tokenizer = pre_tokenizer
     tokenizer.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
-    trainer = trainers.UnigramTrainer(vocab_size=300, special_tokens=list(UNIGRAM_SPECIALS), unk_token="<unk>", show_progress=False)
-    tokenizer.train_from_iterator(CORPUS, trainer=trainer)
+    tokenizer.add_special_tokens(list(UNIGRAM_SPECIALS))
     tokenizer.post_processor = _template(tokenizer, "[CLS]", "[SEP]")
     return tokenizer.to_str()
 

@@ -53,6 +53,8 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument("--column", help="with --file: the file is a CSV/TSV/JSONL/Parquet table and this column holds the texts")
     parser.add_argument("--id-column", help="with --column: the column of row ids (default: 'id' when there is one, else row numbers)")
     parser.add_argument("--label-column", help="with --column: the column of true labels (names or indices)")
+    parser.add_argument("--target-column", help="with --column and --output: each row's own target label (a name or an index)")
+    parser.add_argument("--pair-column", help="with --column and --output: each row's second text (NLI premise/hypothesis, QA context)")
     parser.add_argument("--engine", choices=("local", "ray"), help="with --output: run here (default) or on a Ray actor pool")
     parser.add_argument("--workers", type=int, help="with --engine ray: the number of actors (default 1)")
     parser.add_argument("--address", help="with --engine ray: the Ray cluster to join (e.g. auto); default: a local one")
@@ -89,6 +91,8 @@ def run(arguments: argparse.Namespace, model: Any = None, tokenizer: Any = None)
                 column=arguments.column,
                 id_column=arguments.id_column,
                 label_column=arguments.label_column,
+                target_column=arguments.target_column,
+                text_pair_column=arguments.pair_column,
                 format=_format(arguments.output),
                 engine=arguments.engine or "local",
                 shard=arguments.shard or (0, 1),
@@ -152,11 +156,14 @@ def _explain_logged(explainer: TextExplainer, texts: list[str], log_every: float
 def _check_options(arguments: argparse.Namespace) -> None:
     """Refuse options that would be ignored, and outputs that cannot be written, before any work."""
     if arguments.column is None:
-        given = [f"--{name.replace('_', '-')}" for name in ("id_column", "label_column") if getattr(arguments, name) is not None]
+        named = ("id_column", "label_column", "target_column", "pair_column")
+        given = [f"--{name.replace('_', '-')}" for name in named if getattr(arguments, name) is not None]
         if given:
             raise InvalidInputError(f"{' and '.join(given)} name columns of a table: add --file TABLE --column TEXTS, or drop them")
     elif not arguments.file or arguments.texts:
         raise InvalidInputError("--column reads the texts from a table given with --file (and no texts on the command line)")
+    if arguments.target_column is not None and arguments.target is not None:
+        raise InvalidInputError("--target is one label for every row and --target-column one per row; give one of them")
     if arguments.engine != "ray" and (arguments.workers is not None or arguments.address is not None):
         raise InvalidInputError("--workers and --address apply to --engine ray; add it, or drop them")
     if arguments.output:

@@ -184,11 +184,20 @@ def demo_model(name: str = "sentiment") -> tuple[BertForSequenceClassification, 
     manifest = read_manifest(name)
     base_dir = base_model_dir()
     verify_base(base_dir / BASE_CHECKPOINT, manifest["base"]["sha256"], name)
+    return load_deltas(base_dir, manifest, WEIGHTS_DIR), load_tokenizer(base_dir)
+
+
+def load_deltas(base_dir: Path, manifest: dict[str, Any], weights_dir: Path) -> BertForSequenceClassification:
+    """The base encoder plus the deltas ``manifest`` names in ``weights_dir``, in eval mode.
+
+    Split from :func:`demo_model` so a training script can score weights it wrote to a scratch folder
+    exactly as users will load them once shipped.
+    """
     id2label = manifest["config"]["id2label"]
     model = build_classifier(base_dir, [id2label[str(index)] for index in range(len(id2label))])
-    shipped = load_file(WEIGHTS_DIR / manifest["weights_file"])
+    shipped = load_file(weights_dir / manifest["weights_file"])
     factors = split_low_rank(shipped, manifest.get("low_rank", ()))
     apply_shipped_weights(model, shipped, manifest["parameters"])
     apply_low_rank(model, factors)
     model.eval()
-    return model, load_tokenizer(base_dir)
+    return model

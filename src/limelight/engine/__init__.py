@@ -34,7 +34,19 @@ from .perturbation import (
     ShapleyValues,
     ShapleyValueSampling,
 )
-from .propagation import LRP, Deconvolution, DeepLift, DeepLiftShap, GuidedBackprop, GuidedGradCam, LayerDeepLift, LayerLRP
+from .propagation import (
+    LRP,
+    Deconvolution,
+    DeepLift,
+    DeepLiftShap,
+    GuidedBackprop,
+    GuidedGradCam,
+    LayerDeepLift,
+    LayerLRP,
+    NeuronDeepLift,
+    NeuronDeepLiftShap,
+    NeuronLRP,
+)
 from .result import AdaptiveExtras, Attribution, NoiseTunnelExtras, PerturbationExtras, SurrogateFit
 from .targets import Contrast
 
@@ -73,7 +85,10 @@ __all__ = [
     "NeuronConductance",
     "NeuronFeatureAblation",
     "NeuronGradient",
+    "NeuronDeepLift",
+    "NeuronDeepLiftShap",
     "NeuronGradientShap",
+    "NeuronLRP",
     "NeuronIntegratedGradients",
     "NoiseTunnel",
     "NoiseTunnelExtras",

@@ -81,35 +81,61 @@ def accumulate(space: Space, model: BoundModel, plan: RowPlan, chunk_rows: int, 
             weights, groups = plan.weights.to(device=device, dtype=dtype), plan.group_index.to(device)
         for position, gradient in enumerate(grads):
             flags.add(f"the gradient for input {position}", gradient)
-            term = gradient.to(sums[position].dtype)
-            if multipliers is not None:
-                term = term * multipliers[position].to(device=term.device, dtype=term.dtype)
-            row_weights = weights[rows].to(term.device).reshape(-1, *([1] * (term.dim() - 1)))
-            sums[position].index_add_(0, groups[rows].to(term.device), term * row_weights)
+            multiplier = multipliers[position] if multipliers is not None else None
+            _add_weighted(sums[position], gradient, multiplier, weights[rows], groups[rows])
     flags.raise_first(plan)
     all_values = torch.cat(values).cpu().to(torch.float64) if values else torch.empty(0, dtype=torch.float64)
     return Accumulated(tuple(sums) if sums is not None else None, all_values)
 
 
+BLOCK_BYTES = 4 * 1024**2
+"""The most bytes of exact-dtype temporaries per block of rows when gradients are added to their sums.
+
+Converting a whole chunk's gradients to float64 at once allocates (and on a CPU, page-faults) tens
+to hundreds of MiB per chunk; blocks of this size stay in cache. The sums are the same to the
+bit: every row is still added in row order.
+"""
+
+
+def _add_weighted(total: Tensor, gradient: Tensor, multiplier: Tensor | None, weights: Tensor, groups: Tensor) -> None:
+    """``total[groups[r]] += weights[r] * multiplier[r] * gradient[r]`` in ``total``'s dtype, row by row in order."""
+    row_bytes = max(1, gradient[:1].numel() * total.element_size())
+    step = max(1, BLOCK_BYTES // row_bytes)
+    weights, groups = weights.to(total.device), groups.to(total.device)
+    for start in range(0, gradient.shape[0], step):
+        block = slice(start, start + step)
+        term = gradient[block].to(dtype=total.dtype, copy=True)
+        if multiplier is not None:
+            term.mul_(multiplier[block].to(device=term.device, dtype=term.dtype))
+        term.mul_(weights[block].reshape(-1, *([1] * (term.dim() - 1))))
+        total.index_add_(0, groups[block], term)
+
+
 class _Flags:
-    """Per-row NaN and infinity flags of each checked quantity, kept on the device until the end."""
+    """Per-row largest magnitude of each checked quantity, kept on the device until the end.
+
+    One reduction per chunk: the largest ``|v|`` of a row is NaN when the row has a NaN (max
+    propagates NaN) and infinite when it has an infinity and no NaN.
+    """
 
     def __init__(self) -> None:
-        self.nan: dict[str, list[Tensor]] = {}
-        self.inf: dict[str, list[Tensor]] = {}
+        self.largest: dict[str, list[Tensor]] = {}
 
     def add(self, what: str, tensor: Tensor) -> None:
         flat = tensor.detach().reshape(tensor.shape[0], -1)
-        self.nan.setdefault(what, []).append(torch.isnan(flat).any(1))
-        self.inf.setdefault(what, []).append(torch.isinf(flat).any(1))
+        if (flat.is_floating_point() or flat.is_complex()) and flat.shape[1] > 0:
+            largest = flat.abs().amax(1)
+        else:  # integers and empty rows are finite
+            largest = torch.zeros(flat.shape[0], device=flat.device)
+        self.largest.setdefault(what, []).append(largest)
 
     def raise_first(self, plan: RowPlan) -> None:
         """Raise :class:`NonFiniteError` for the first bad row of the first quantity that has one."""
-        if not self.nan:
+        if not self.largest:
             return
-        what = list(self.nan)
-        nan = torch.stack([torch.cat(self.nan[w]) for w in what])
-        inf = torch.stack([torch.cat(self.inf[w]) for w in what])
+        what = list(self.largest)
+        largest = [torch.cat(self.largest[w]) for w in what]
+        nan, inf = torch.stack([torch.isnan(m) for m in largest]), torch.stack([torch.isinf(m) for m in largest])
         bad = (nan | inf).cpu()
         if not bad.any():
             return

@@ -13,13 +13,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 from torch import nn
 
 from limelight._progress import progress
-from limelight.errors import InvalidInputError
+from limelight.errors import InvalidInputError, LimelightError
 from limelight.text.explanation import Explanations
 from limelight.text.labels import LabelSpec
 
@@ -28,6 +28,8 @@ from .bootstrap import estimate, resample_indices
 from .comparison import Comparison, MethodResult, ResultExplanations
 from .erasure import WordEraser
 from .explainers import Explainer, MethodExplainer, Targets
+from .head_compare import HEAD_METRICS, REQUESTS, HeadMetricContext, comparison_head, head_explainers
+from .head_erasure import HeadEraser
 from .metric import Metric
 from .metrics import METRICS, MetricContext, MetricSettings, resolve_metrics
 from .ranking import RankBy
@@ -84,32 +86,54 @@ def compare(
     ``n_sensitivity_samples``: re-explanations per text for max-sensitivity. ``primary`` decides
     the recommendation; ``seed`` fixes every random draw (perturbations, bootstrap).
     If ``texts`` is omitted, the rationales' texts are used.
+
+    Token classifiers (``token=`` or ``span=``, one or one per text), question-answering readers
+    (``text_pairs`` the contexts; ``answer=`` and ``part=``, default ``"span"``) and bare encoders
+    (sentence similarity, ``text_pairs`` the second texts) are compared on the metrics of
+    :data:`~.head_compare.HEAD_METRICS` (see :mod:`.head_erasure` for what they erase and re-measure).
     """
     texts = _texts(texts, rationales)
-    chosen_metrics = resolve_metrics(metrics, rationales is not None)
+    metric_settings = MetricSettings(rank_by, curve_steps, n_samples, n_sensitivity_samples, seed)
+    head = comparison_head(model)
+    eraser: WordEraser | HeadEraser
+    context_of: Callable[[str, Any], object]
+    registry: Mapping[str, Metric[Any]]  # scored as Metric[object]: each branch pairs a registry with its own context
+    if head is None:
+        registry, chosen_metrics = METRICS, resolve_metrics(metrics, rationales is not None)
+        explainers = _explainers(tokenizer, methods, settings, method_settings or {})
+        word_eraser = eraser = WordEraser(model, tokenizer, fill=fill, quantity=metric_quantity, batch_size=batch_size, show_progress=False)
+        context_of = lambda name, explanations: MetricContext(  # noqa: E731
+            model, tokenizer, word_eraser, word_eraser.prepare(explanations), explanations, explainers[name], rationales, metric_settings
+        )
+    else:
+        if rationales is not None:
+            raise InvalidInputError(f"rationales are for sequence classifiers; a {head.replace('_', ' ')} comparison takes none")
+        registry, chosen_metrics = HEAD_METRICS, resolve_metrics(metrics, False, HEAD_METRICS)
+        request = {name: settings.pop(name) for name in REQUESTS if name in settings}
+        explainers = head_explainers(
+            tokenizer, head, named_methods(methods, method_settings or {}), settings, method_settings or {}, request
+        )
+        head_eraser = eraser = HeadEraser(model, tokenizer, fill=fill, quantity=metric_quantity, batch_size=batch_size)
+        context_of = lambda name, explanations: HeadMetricContext(  # noqa: E731
+            head_eraser, head_eraser.prepare(explanations), explanations, metric_settings
+        )
     if primary not in chosen_metrics:
         raise InvalidInputError(f"primary metric {primary!r} is not among the computed metrics {list(chosen_metrics)}")
-    metric_settings = MetricSettings(rank_by, curve_steps, n_samples, n_sensitivity_samples, seed)
-    explainers = _explainers(tokenizer, methods, settings, method_settings or {})
-    eraser = WordEraser(model, tokenizer, fill=fill, quantity=metric_quantity, batch_size=batch_size, show_progress=False)
     indices = resample_indices(len(texts), n_bootstrap, seed)
     results = score_methods(
         {name: partial(_explain, e, model, texts, text_pairs, target, contrast) for name, e in explainers.items()},
-        lambda name, explanations: MetricContext(
-            model, tokenizer, eraser, eraser.prepare(explanations), explanations, explainers[name], rationales, metric_settings
-        ),
-        METRICS,
+        context_of,
+        cast(Mapping[str, Metric[object]], registry),
         chosen_metrics,
         len(texts),
         indices,
         confidence,
         show_progress,
     )
-    agreed, text = conclude(results, METRICS, primary, indices, confidence, agreement_threshold)
-    recorded = recorded_settings(
-        len(texts), metric_quantity, {"fill": fill}, metric_settings, n_bootstrap, confidence, eraser.rows_evaluated
-    )
-    return Comparison(list(texts), results, chosen_metrics, primary, text, agreed, recorded, METRICS)
+    agreed, text = conclude(results, registry, primary, indices, confidence, agreement_threshold)
+    erasure = {"fill": fill} if head is None else {"fill": fill, "head": head}
+    recorded = recorded_settings(len(texts), metric_quantity, erasure, metric_settings, n_bootstrap, confidence, eraser.rows_evaluated)
+    return Comparison(list(texts), results, chosen_metrics, primary, text, agreed, recorded, registry)
 
 
 def score_methods(
@@ -121,14 +145,23 @@ def score_methods(
     indices: np.ndarray,
     confidence: float,
     show_progress: bool | None,
+    refused: dict[str, str] | None = None,
 ) -> dict[str, MethodResult]:
     """For each method, in order: explain every input (timed), then compute each chosen metric of ``registry``
     on ``context_of(method, explanations)`` (timed) and summarise it with bootstrap intervals over ``indices``.
-    Modality-free: each front end's compare supplies the explaining and its metrics' context."""
+    Modality-free: each front end's compare supplies the explaining and its metrics' context.
+    With ``refused`` (a dict to fill), a method whose explaining raises a :class:`~limelight.errors.LimelightError`
+    or a ``RuntimeError`` (it cannot run on this model) is recorded there, name -> the error, and left out."""
     results: dict[str, MethodResult] = {}
     for name in progress(list(explain), len(explain), "comparing methods", show_progress):
         started = time.perf_counter()
-        explanations = explain[name]()
+        try:
+            explanations = explain[name]()
+        except (LimelightError, RuntimeError) as error:
+            if refused is None:
+                raise
+            refused[name] = f"{type(error).__name__}: {error}"
+            continue
         if len(explanations) != n_inputs:
             raise InvalidInputError(f"method {name!r} returned {len(explanations)} explanations for {n_inputs} inputs")
         explained = time.perf_counter()

@@ -54,6 +54,8 @@ class Comparison:
     settings: dict[str, Any] = field(default_factory=dict)
     registry: Mapping[str, Metric[Any]] = field(default_factory=dict, repr=False)
     """The metrics the columns come from (names, labels, arrows): the text or the image registry."""
+    refused: dict[str, str] = field(default_factory=dict)
+    """Methods that could not run on the model (name -> the error), left out of the table; the recommendation lists them."""
 
     @property
     def methods(self) -> list[str]:

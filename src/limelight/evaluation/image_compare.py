@@ -23,6 +23,7 @@ from limelight.vision.explainer import Targets
 from limelight.vision.explanation import ImageExplanations
 from limelight.vision.features import FeatureSpec
 from limelight.vision.images import Images, load_images
+from limelight.vision.methods import VISION_METHODS, vision_method
 from limelight.vision.objective import LabelSpec
 from limelight.vision.preprocess import Preprocessing
 
@@ -37,6 +38,9 @@ from .metrics import MetricSettings, resolve_metrics
 from .ranking import RankBy
 
 DEFAULT_IMAGE_METHODS: tuple[str, ...] = ("integrated_gradients", "input_x_gradient", "saliency")
+
+ALL = "all"
+"""``methods="all"``: every method of the vision front end (:data:`~limelight.vision.methods.VISION_METHODS`)."""
 
 ImageMethodsLike = Sequence[str] | Mapping[str, str | ImageExplainerLike]
 
@@ -70,8 +74,8 @@ def compare_images(
 ) -> Comparison:
     """Explain ``images`` with every method, score the explanations, and recommend one.
 
-    ``methods``: names :class:`~limelight.vision.ImageExplainer` accepts, or a mapping from a label
-    to a method name or any :class:`~.image_explainers.ImageExplainerLike`. ``preprocess``,
+    ``methods``: names :class:`~limelight.vision.ImageExplainer` accepts, ``"all"`` (every method of the
+    front end), or a mapping from a label to a method name or any :class:`~.image_explainers.ImageExplainerLike`. ``preprocess``,
     ``labels`` and ``baseline`` go to every explainer and to the eraser (an erased pixel becomes the
     baseline's); other ``settings`` (``features=``, ``quantity=``, ``pooling=``, ...) to every
     explainer, ``method_settings[name]`` to one method; ``target`` and ``contrast`` to every call.
@@ -80,6 +84,8 @@ def compare_images(
     Metrics erase an explanation's segments when it has them, else ``metric_features`` (``"slic"``,
     ``"patches"``, ...; ``None``: pixels). ``metric_quantity``, ``rank_by``, ``curve_steps``,
     ``n_samples``, ``n_sensitivity_samples``, ``primary`` and ``seed`` as for :func:`~.compare.compare`.
+    A method that cannot run on the model (an error while explaining, e.g. a propagation rule refusing a
+    layer) is left out and reported in ``Comparison.refused`` and the recommendation, with the error.
     """
     originals, names, _ = load_images(images)
     chosen_metrics = resolve_metrics(metrics, False, IMAGE_METRICS)
@@ -92,6 +98,7 @@ def compare_images(
         model, preprocess, labels, baseline=baseline, features=metric_features, quantity=metric_quantity, batch_size=batch_size
     )
     indices = resample_indices(len(originals), n_bootstrap, seed)
+    refused: dict[str, str] = {}
     results = score_methods(
         {name: partial(_explain, e, model, originals, target, contrast) for name, e in explainers.items()},
         lambda name, explanations: ImageMetricContext(
@@ -103,14 +110,19 @@ def compare_images(
         indices,
         confidence,
         show_progress,
+        refused,
     )
+    if not results:
+        raise InvalidInputError(f"no method could run on this model: {refused}")
     agreed, text = conclude(results, IMAGE_METRICS, primary, indices, confidence, agreement_threshold, "images")
+    if refused:
+        text += " Refused (could not run on this model, left out): " + "; ".join(f"{n} ({reason})" for n, reason in refused.items()) + "."
     erasure = {
         "fill": f"{describe_baseline(parse_baseline(baseline))} baseline",
         "features": "segments" if metric_features is not None else "segments or pixels",
     }
     recorded = recorded_settings(len(originals), metric_quantity, erasure, metric_settings, n_bootstrap, confidence, eraser.rows_evaluated)
-    return Comparison(names, results, chosen_metrics, primary, text, agreed, recorded, IMAGE_METRICS)
+    return Comparison(names, results, chosen_metrics, primary, text, agreed, recorded, IMAGE_METRICS, refused)
 
 
 def _explain(explainer: ImageExplainerLike, model: nn.Module, images: list[Any], target: Targets, contrast: LabelSpec) -> ImageExplanations:
@@ -124,7 +136,10 @@ def _explainers(
     settings: Mapping[str, Any],
     per_method: Mapping[str, Mapping[str, Any]],
 ) -> dict[str, ImageExplainerLike]:
-    named = named_methods(methods, per_method)
+    named = named_methods(tuple(VISION_METHODS) if methods == ALL else methods, per_method)
+    for method in named.values():
+        if isinstance(method, str):
+            vision_method(method)  # an unknown name is the caller's mistake, not a method refusing the model
     return {
         label: ImageMethodExplainer(method, preprocess, labels, {**settings, **per_method.get(label, {})})
         if isinstance(method, str)

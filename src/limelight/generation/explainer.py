@@ -10,7 +10,9 @@ token embeddings (:mod:`~limelight.generation.gradients`), perturbation methods 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,21 +20,23 @@ import torch
 from torch import nn
 
 from limelight.engine.chunking import DEFAULT_MEMORY_BUDGET, parse_bytes
+from limelight.engine.gradient import GradientShap, InputXGradient, IntegratedGradients, Saliency
+from limelight.engine.gradient.noise_tunnel import NoiseTunnelOptions
 from limelight.engine.names import canonical_name
-from limelight.engine.validation import check_count, check_tolerance, is_int
+from limelight.engine.validation import check_count, is_int
 from limelight.errors import InvalidInputError
 
 from .erasure import ErasureSpec, compact, replacement_id
 from .explanation import GenerationExplanation
 from .features import FeatureSpec, PromptFeatures, prompt_features
-from .gradients import GRADIENT_METHODS, GradientJob, GradientSettings, gradient_scores
-from .perturbation import PERTURBATION_METHODS, feature_scores
+from .gradients import GRADIENT_METHODS, INNER_METHODS, Baseline, GradientJob, GradientSettings, gradient_scores
+from .perturbation import PERTURBATION_METHODS, PerturbationJob, feature_scores
 from .prompts import EncodedPrompt, PromptSpec, encode_prompt
 from .quantity import Quantity
 from .runner import GenerationRunner
 
 METHODS: tuple[str, ...] = (*GRADIENT_METHODS, *PERTURBATION_METHODS)
-BASELINES: tuple[str, ...] = ("zero", "pad", "eos", "unk")
+BASELINES: tuple[str, ...] = ("zero", "mean", "pad", "eos", "unk")
 Prompts = PromptSpec | Sequence[PromptSpec]
 Targets = str | None | Sequence[str | None]
 
@@ -42,14 +46,23 @@ class GenerationExplainer:
 
     ``model``: a Hugging Face causal LM (or a local folder, with ``tokenizer=None``). ``method``: a
     gradient method at the embedding layer (``"integrated_gradients"`` = ``"layer_integrated_gradients"``,
-    ``"saliency"``, ``"input_x_gradient"``) or a perturbation method on features (``"feature_ablation"``,
+    ``"saliency"``, ``"input_x_gradient"``, ``"gradient_shap"``, ``"noise_tunnel"`` = ``"smoothgrad"``) or a
+    perturbation method on features (``"feature_ablation"``,
     ``"shapley_values"``, ``"shapley_value_sampling"``, ``"kernel_shap"``, ``"lime"``).
     ``features``: ``"tokens"``, ``"words"``, ``"sentences"``, ``"messages"`` or ``(start, end)`` spans.
     ``quantity``: ``"log_probability"``, ``"probability"`` or ``"logit"``. ``baseline`` (gradient
-    methods): the embedding each token starts from, ``"zero"`` or the PAD/EOS/UNK token or a token id.
+    methods): the embedding each token starts from, ``"zero"``, ``"mean"`` (the vocabulary's mean
+    embedding), the PAD/EOS/UNK token or a token id; for ``"gradient_shap"`` also a list of those
+    (the baseline distribution). ``attribute_generated`` (gradient methods): also score, for each
+    generated token, the earlier generated tokens (``e.generated_matrix``; they move along the path too).
     ``erasure`` (perturbation methods): ``"delete"`` a removed feature's tokens, or replace them by
     ``"pad"``/``"eos"``/``"unk"`` or a token id. ``method_options`` go to the method (``n_steps``,
-    ``rule``, ``tolerance`` for IG; ``n_samples``, ``seed``, ... for the sampled perturbation methods).
+    ``rule``, ``tolerance``, ``min_steps``, ``max_steps`` for IG, ``n_steps="auto"`` included; ``n_samples``,
+    ``stdevs``, ``seed`` for GradientSHAP; ``inner`` (``"saliency"`` by default, ``"input_x_gradient"`` or
+    ``"integrated_gradients"``, whose options pass through), ``nt_type``, ``nt_samples``, ``stdevs``, ``seed``
+    for the noise tunnel; ``n_samples``, ``seed``, ... for the sampled perturbation methods).
+    ``prefix_cache`` (perturbation methods): run a perturbed prompt from the key/value cache of the
+    prefix it shares with the prompt, where that is exact (on by default; False runs every row whole).
     """
 
     def __init__(
@@ -60,9 +73,11 @@ class GenerationExplainer:
         method: str = "integrated_gradients",
         features: FeatureSpec = "words",
         quantity: str = "log_probability",
-        baseline: str | int = "zero",
+        baseline: str | int | Sequence[str | int] = "zero",
         erasure: ErasureSpec = "delete",
         memory_budget: int | str | None = None,
+        prefix_cache: bool = True,
+        attribute_generated: bool = False,
         **method_options: Any,
     ) -> None:
         self.model, self.tokenizer = _load(model, tokenizer)
@@ -71,14 +86,24 @@ class GenerationExplainer:
             raise InvalidInputError(f"method {method!r} is not available for generation; choose one of {list(METHODS)}")
         self.features = features
         self.quantity = Quantity(quantity)
-        self.baseline_id = _baseline_id(self.tokenizer, baseline)
-        self.baseline = baseline
+        self.baseline = list(baseline) if isinstance(baseline, (list, tuple)) else baseline
+        self.attribute_generated = bool(attribute_generated)
         self.erasure = erasure
         self.replacement = replacement_id(self.tokenizer, erasure)
         self.method_options = dict(method_options)
-        self._gradient = _gradient_settings(self.method, self.baseline_id, self.method_options) if self.method in GRADIENT_METHODS else None
+        self._gradient = (
+            _gradient_settings(self.model, self.method, _baselines(self.tokenizer, baseline, self.method), self.method_options)
+            if self.method in GRADIENT_METHODS
+            else None
+        )
+        if self.attribute_generated:
+            if self._gradient is None:
+                raise InvalidInputError(
+                    f"attribute_generated=True is available for the gradient methods; choose one of {list(GRADIENT_METHODS)}"
+                )
+            self._gradient = replace(self._gradient, attribute_generated=True)
         budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else parse_bytes(memory_budget)
-        self.runner = GenerationRunner(self.model, self.tokenizer, budget)
+        self.runner = GenerationRunner(self.model, self.tokenizer, budget, prefix_cache=bool(prefix_cache))
 
     def explain(
         self,
@@ -149,7 +174,7 @@ class GenerationExplainer:
         alt = None if alternative is None else torch.tensor(alternative)
         if self._gradient is not None:
             return self._gradients(encoded, features, target_ids, alt, quantity, contrast, self._gradient)
-        return [self._perturbation(e, f, ids, alt, quantity, contrast) for e, f, ids in zip(encoded, features, target_ids)]
+        return self._perturbations(encoded, features, target_ids, alt, quantity, contrast)
 
     def _tokens(self, text: str, what: str) -> list[int]:
         if not isinstance(text, str) or not text:
@@ -174,38 +199,36 @@ class GenerationExplainer:
             for e, f, ids in zip(encoded, features, target_ids)
         ]
         scored = gradient_scores(self.runner, jobs, quantity, gradient)
-        integrated = self.method in ("integrated_gradients", "layer_integrated_gradients")
-        settings = {"n_steps": gradient.n_steps, "rule": gradient.rule, "baseline": self.baseline} if integrated else {}
+        settings = json.loads(json.dumps({**asdict(gradient.options), "baseline": self.baseline}))  # JSON-plain, as a round trip gives
+        if gradient.attribute_generated:
+            settings["attribute_generated"] = True
         results = []
         for e, f, ids, job, s in zip(encoded, features, target_ids, jobs, scored):
             column = {position: k for k, position in enumerate(job.positions)}
             matrix = torch.stack([s.scores[:, [column[i] for i in group]].sum(1) for group in f.tokens], 1)
-            results.append(self._result(e, f, ids, matrix, s.values, s.evidence, quantity, contrast, settings))
+            result = self._result(e, f, ids, matrix, s.values, s.evidence, quantity, contrast, settings)
+            results.append(result if s.generated is None else replace(result, generated_matrix=s.generated))
         return results
 
-    def _perturbation(
+    def _perturbations(
         self,
-        e: EncodedPrompt,
-        f: PromptFeatures,
-        ids: list[int],
+        encoded: list[EncodedPrompt],
+        features: list[PromptFeatures],
+        target_ids: list[list[int]],
         alternative: torch.Tensor | None,
         quantity: Quantity,
         contrast: str | None,
-    ) -> GenerationExplanation:
-        alternatives = None if alternative is None else alternative[: len(ids)]
-        scored = feature_scores(
-            self.runner,
-            e.ids,
-            f.mask(len(e.ids)),
-            torch.tensor(ids),
-            alternatives,
-            quantity,
-            self.method,
-            self.replacement,
-            self.method_options,
-        )
-        settings = {**scored.options, "erasure": self.erasure, "evaluations": scored.evaluations}
-        return self._result(e, f, ids, scored.scores, scored.values, scored.evidence, quantity, contrast, settings)
+    ) -> list[GenerationExplanation]:
+        jobs = [
+            PerturbationJob(e.ids, f.mask(len(e.ids)), torch.tensor(ids), None if alternative is None else alternative[: len(ids)])
+            for e, f, ids in zip(encoded, features, target_ids)
+        ]
+        scored = feature_scores(self.runner, jobs, quantity, self.method, self.replacement, self.method_options)
+        results = []
+        for e, f, ids, s in zip(encoded, features, target_ids, scored):
+            settings = {**s.options, "erasure": self.erasure, "evaluations": s.evaluations}
+            results.append(self._result(e, f, ids, s.scores, s.values, s.evidence, quantity, contrast, settings))
+        return results
 
     def _result(
         self,
@@ -272,31 +295,43 @@ def _load(model: nn.Module | str | Path, tokenizer: Any) -> tuple[nn.Module, Any
     return model, tokenizer
 
 
-def _baseline_id(tokenizer: Any, baseline: str | int) -> int | None:
-    if baseline == "zero":
-        return None
-    if is_int(baseline) or baseline in BASELINES:
-        return replacement_id(tokenizer, baseline)
-    raise InvalidInputError(f"baseline={baseline!r} is not a gradient baseline; choose one of {list(BASELINES)} or a token id")
+def _baselines(tokenizer: Any, baseline: str | int | Sequence[str | int], method: str) -> tuple[Baseline, ...]:
+    """The baseline key(s): ``"zero"``, ``"mean"`` or token ids; several only for GradientSHAP's distribution."""
+    given = list(baseline) if isinstance(baseline, (list, tuple)) else [baseline]
+    if not given or (len(given) > 1 and method != "gradient_shap"):
+        raise InvalidInputError(f"baseline={baseline!r}: give one baseline (a list of several is a distribution, for gradient_shap)")
+    keys: list[Baseline] = []
+    for b in given:
+        if b in ("zero", "mean"):
+            keys.append(str(b))
+        elif is_int(b) or b in BASELINES:
+            keys.append(replacement_id(tokenizer, b))
+        else:
+            raise InvalidInputError(f"baseline={b!r} is not a gradient baseline; choose one of {list(BASELINES)} or a token id")
+    return tuple(keys)
 
 
-def _gradient_settings(method: str, baseline_id: int | None, options: dict[str, Any]) -> GradientSettings:
-    integrated = method in ("integrated_gradients", "layer_integrated_gradients")
-    accepted = ("n_steps", "rule", "method", "tolerance") if integrated else ()
-    unknown = sorted(set(options) - set(accepted))
-    if unknown:
-        raise InvalidInputError(f"{method} for generation does not take {unknown}; its options are {list(accepted)}")
-    n_steps = options.get("n_steps", 50)
-    if n_steps == "auto":
-        raise InvalidInputError("n_steps='auto' is not available for generation yet; give a number of steps (50 by default)")
-    rule = options.get("rule") or options.get("method") or "gausslegendre"
-    tolerance = check_tolerance(options.get("tolerance", 1e-2))
-    settings = GradientSettings(method, check_count("n_steps", n_steps), rule, baseline_id, tolerance)
-    if integrated:
-        from limelight.engine.gradient.quadrature import fixed_rule
+_ENGINE_METHODS: dict[str, Any] = {
+    "integrated_gradients": IntegratedGradients,
+    "layer_integrated_gradients": IntegratedGradients,
+    "saliency": Saliency,
+    "input_x_gradient": InputXGradient,
+    "gradient_shap": GradientShap,
+}
+_TUNNEL_OPTIONS = ("nt_type", "nt_samples", "stdevs", "seed")
 
-        fixed_rule(rule, settings.n_steps)  # validates the rule and n_steps for it
-    return settings
+
+def _gradient_settings(model: nn.Module, method: str, baselines: tuple[Baseline, ...], options: dict[str, Any]) -> GradientSettings:
+    """The engine method's own options, validated by it (the noise tunnel's, with its wrapped method's inside)."""
+    if method != "noise_tunnel":
+        return GradientSettings(method, _ENGINE_METHODS[method](model).make_options(**options), baselines)
+    inner = options.get("inner", "saliency")
+    inner_name = canonical_name(inner) if isinstance(inner, str) else inner
+    if inner_name not in INNER_METHODS:
+        raise InvalidInputError(f"the noise tunnel for generation wraps one of {list(INNER_METHODS)}, got inner={inner!r}")
+    tunnel = {k: v for k, v in options.items() if k in _TUNNEL_OPTIONS}
+    wrapped = _ENGINE_METHODS[inner_name](model).make_options(**{k: v for k, v in options.items() if k not in (*_TUNNEL_OPTIONS, "inner")})
+    return GradientSettings(method, NoiseTunnelOptions(**tunnel, method=inner_name, inner=wrapped), baselines)
 
 
 def _is_many(prompt: object) -> bool:

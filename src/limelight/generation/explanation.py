@@ -6,6 +6,9 @@ the explained value of each generated token, and per generated token the method'
 :class:`~limelight.engine.evidence.Evidence` (for integrated gradients the completeness
 ``delta``: row sum minus ``f_t(prompt) - f_t(baseline)``). The sequence scores are the column
 sums: for log-probabilities, the attribution of the whole continuation's log-probability.
+With ``attribute_generated=True`` the earlier generated tokens are features too:
+``generated_matrix[t, u]`` scores generated token ``u < t`` for token ``t`` (zero on and above the
+diagonal), and each row of ``matrix`` plus its row of ``generated_matrix`` adds up to the change.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ class GenerationExplanation:
 
     ``generated_ids`` are the explained target token ids; ``contrast`` the alternative string
     when the quantity is a contrast; ``roles`` the chat roles when the prompt was chat messages;
-    ``settings`` the options the method ran with (seed, steps, baseline, erasure).
+    ``settings`` the options the method ran with (seed, steps, baseline, erasure);
+    ``generated_matrix`` ``(n_generated, n_generated)`` the scores of earlier generated tokens, when asked for.
     """
 
     prompt: str
@@ -47,6 +51,7 @@ class GenerationExplanation:
     features_kind: str = "words"
     roles: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
+    generated_matrix: Tensor | None = None
 
     @property
     def sequence_scores(self) -> Tensor:
@@ -86,6 +91,7 @@ class GenerationExplanation:
             "features_kind": self.features_kind,
             "roles": list(self.roles),
             "settings": dict(self.settings),
+            "generated_matrix": None if self.generated_matrix is None else self.generated_matrix.tolist(),
         }
 
     def to_json(self, **json_kwargs: Any) -> str:
@@ -117,7 +123,9 @@ class GenerationExplanation:
         features = [(text, (int(span[0]), int(span[1]))) for text, span in data.pop("features")]
         matrix = torch.tensor(data.pop("matrix"), dtype=torch.float64).reshape(len(data["generated"]), len(features))
         values = torch.tensor(data.pop("values"), dtype=torch.float64)
-        return cls(features=features, matrix=matrix, values=values, evidence=evidence, **data)
+        generated = data.pop("generated_matrix", None)
+        generated_matrix = None if generated is None else torch.tensor(generated, dtype=torch.float64).reshape(len(values), len(values))
+        return cls(features=features, matrix=matrix, values=values, evidence=evidence, generated_matrix=generated_matrix, **data)
 
     @classmethod
     def from_json(cls, text: str) -> GenerationExplanation:

@@ -10,6 +10,10 @@ go through the language-model head (``logits_to_keep`` where the model supports 
 
 A prompt left empty by deletion is the tokenizer's BOS token alone (EOS when there is no BOS):
 a causal LM needs one token to predict the first target token from.
+
+Rows scored without gradients (:meth:`GenerationRunner.score_rows`) go through
+:mod:`~limelight.generation.prefix_cache`: rows of many prompts share chunks, and a perturbed row
+reuses the key/value cache of the prefix it shares with its unperturbed prompt.
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from limelight.engine.chunking import chunks, rows_for_budget, saved_bytes
+from limelight.engine.chunking import rows_for_budget, saved_bytes
 from limelight.errors import InvalidInputError
 
+from .prefix_cache import CachedScorer, Row
 from .quantity import Quantity
 
 
@@ -42,9 +47,13 @@ class Packed:
 
 
 class GenerationRunner:
-    """Runs a causal LM on teacher-forced rows, in chunks that fit ``memory_budget`` bytes."""
+    """Runs a causal LM on teacher-forced rows, in chunks that fit ``memory_budget`` bytes.
 
-    def __init__(self, model: Any, tokenizer: Any, memory_budget: int) -> None:
+    ``prefix_cache``: score perturbed rows from the key/value cache of their unchanged prompt
+    prefix where that is exact (:mod:`~limelight.generation.prefix_cache`); False always runs the whole row.
+    """
+
+    def __init__(self, model: Any, tokenizer: Any, memory_budget: int, prefix_cache: bool = True) -> None:
         if not callable(getattr(model, "get_input_embeddings", None)):
             raise InvalidInputError(f"{type(model).__name__} has no get_input_embeddings(): pass a Hugging Face causal LM")
         self.model = model
@@ -58,8 +67,9 @@ class GenerationRunner:
             raise InvalidInputError("the tokenizer has neither a BOS nor an EOS token; limelight needs one to stand for an empty prompt")
         self.start_id = int(start)
         self.pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else start)
-        self._keeps_logits = "logits_to_keep" in inspect.signature(model.forward).parameters
+        self.keeps_logits = "logits_to_keep" in inspect.signature(model.forward).parameters
         self._row_bytes: dict[tuple[int, int, bool], int] = {}
+        self.scorer = CachedScorer(self, prefix_cache)
 
     def generate(self, prompt_ids: Sequence[int], max_new_tokens: int, generation_kwargs: Mapping[str, Any]) -> list[int]:
         """Greedy continuation of one prompt (``generation_kwargs`` go to ``model.generate``; they may turn sampling on)."""
@@ -75,7 +85,7 @@ class GenerationRunner:
 
     def pack(self, prompts: Sequence[Sequence[int]], targets: Tensor, alternatives: Tensor | None = None) -> Packed:
         """Left-padded prompts followed by their ``(rows, T)`` targets, as tensors on the model's device."""
-        rows = [list(p) if len(p) else [self.start_id] for p in prompts]
+        rows = [self.prompt(p) for p in prompts]
         width = max(len(r) for r in rows)
         ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(rows), width), dtype=torch.long)
@@ -96,25 +106,46 @@ class GenerationRunner:
             kwargs["input_ids"] = packed.input_ids
         else:
             kwargs["inputs_embeds"] = inputs_embeds
-        if self._keeps_logits:
+        if self.keeps_logits:
             kwargs["logits_to_keep"] = steps + 1
             logits = self.model(**kwargs).logits[:, :steps]
         else:
             logits = self.model(**kwargs).logits[:, packed.prompt_columns - 1 : packed.prompt_columns - 1 + steps]
         return quantity.values(logits.float(), packed.targets, packed.alternatives)
 
-    def score(self, prompts: Sequence[Sequence[int]], targets: Tensor, quantity: Quantity, alternatives: Tensor | None = None) -> Tensor:
-        """Values ``(rows, T)`` (float64, CPU) of many rows without gradients, in chunks that fit the memory budget."""
-        out: list[Tensor] = []
-        size = self.chunk_rows(max(len(p) for p in prompts), targets.shape[1], grad=False)
-        for rows in chunks(len(prompts), size):
-            packed = self.pack(prompts[rows], targets[rows], None if alternatives is None else alternatives[rows])
-            with torch.inference_mode():
-                out.append(self.values(packed, quantity).to(torch.float64).cpu())
-        return torch.cat(out)
+    def score(
+        self,
+        prompts: Sequence[Sequence[int]],
+        targets: Tensor,
+        quantity: Quantity,
+        alternatives: Tensor | None = None,
+        reference: Sequence[int] | None = None,
+    ) -> Tensor:
+        """Values ``(rows, T)`` (float64, CPU) of many rows without gradients, in chunks that fit the memory budget.
+
+        ``reference``: the unperturbed prompt the rows were made from; their shared prefix with it is run once.
+        """
+        shared = None if reference is None else tuple(reference)
+        rows = [
+            Row(self.prompt(p), tuple(targets[i].tolist()), None if alternatives is None else tuple(alternatives[i].tolist()), shared)
+            for i, p in enumerate(prompts)
+        ]
+        return torch.stack(self.score_rows(rows, quantity))
+
+    def score_rows(self, rows: Sequence[Row], quantity: Quantity) -> list[Tensor]:
+        """Each row's ``(T,)`` values (float64, CPU), rows of any prompts and target lengths batched together."""
+        return self.scorer.score(rows, quantity)
+
+    def prompt(self, ids: Sequence[int]) -> tuple[int, ...]:
+        """A prompt's ids as a row starts with them: an empty prompt is the start token alone."""
+        return tuple(int(i) for i in ids) if len(ids) else (self.start_id,)
 
     def chunk_rows(self, prompt_length: int, steps: int, grad: bool) -> int:
         """Rows per chunk for rows of about ``prompt_length + steps`` tokens, from one measured row (remembered per length)."""
+        return rows_for_budget(self.row_bytes(prompt_length, steps, grad), self.memory_budget)
+
+    def row_bytes(self, prompt_length: int, steps: int, grad: bool) -> int:
+        """Bytes one row of about ``prompt_length + steps`` tokens keeps (activations for backward, or a quarter without gradients)."""
         key = (max(prompt_length, 1), steps, grad)
         if key not in self._row_bytes:
             targets = torch.zeros((1, steps), dtype=torch.long)
@@ -127,4 +158,4 @@ class GenerationRunner:
 
             measured = saved_bytes(run)
             self._row_bytes[key] = measured if grad else max(measured // 4, 1)
-        return rows_for_budget(self._row_bytes[key], self.memory_budget)
+        return self._row_bytes[key]

@@ -12,7 +12,7 @@
     return node;
   };
   const fmt = (x, digits) => (x === null || x === undefined ? "" : Number(x).toFixed(digits));
-  for (const r of rows) r.s = r.t.toLowerCase();
+  for (const r of rows) r.s = (r.t + (r.o ? "\n" + r.o : "")).toLowerCase();
 
   const header = $("header");
   header.append($("h1", {}, data.title), $("div", { class: "ll-muted" }, "colour: " + data.scale));
@@ -47,14 +47,21 @@
   };
   const fUnconv = check("ll-unconverged", "unconverged only");
   const fFailed = check("ll-failed", "failed only");
-  const fSearch = $("input", { id: "ll-search", type: "search", placeholder: "search texts" });
+  const kind = data.kind || "text";
+  const noun = { text: "texts", image: "image names", generation: "prompts and generations" }[kind];
+  const fSearch = $("input", { id: "ll-search", type: "search", placeholder: "search " + noun });
   controls.append(fSearch);
   const count = $("span", { id: "ll-count", class: "ll-muted" });
   controls.append(count);
 
-  const columns = [
-    ["i", "id"], ["t", "text"], ["l", "true label"], ["p", "prediction"], ["g", "target"], ["q", "probability"], ["d", "delta"],
-  ];
+  const columns = {
+    text: [["i", "id"], ["t", "text"], ["l", "true label"], ["p", "prediction"], ["g", "target"], ["q", "probability"], ["d", "delta"]],
+    image: [["i", "id"], ["t", "image"], ["l", "true label"], ["p", "prediction"], ["g", "target"], ["q", "probability"], ["d", "delta"]],
+    generation: [["i", "id"], ["t", "prompt"], ["o", "generated"], ["g", "target"], ["d", "max |delta|"]],
+  }[kind];
+  // a thumbnail is drawn only from the PNG data URI the page was written with (the policy allows data: images, nothing else)
+  const PNG = "data:image/png;base64,";
+  const picture = (r, cls) => (typeof r.m === "string" && r.m.startsWith(PNG) ? $("img", { class: cls, src: r.m, alt: "overlay of " + r.t }) : null);
   const table = $("table", { id: "ll-table" });
   const headRow = $("tr");
   for (const [key, caption] of columns) {
@@ -81,7 +88,7 @@
   next.addEventListener("click", () => { state.page = Math.min(pages() - 1, state.page + 1); draw(); });
   const wrap = $("div", { id: "ll-table-wrap" });
   wrap.append(table, pager);
-  const detail = $("div", { id: "ll-detail" }, "Click a row to see its full heatmap, top words and evidence.");
+  const detail = $("div", { id: "ll-detail" }, "Click a row to see its " + (kind === "image" ? "overlay" : "full heatmap, top words") + " and evidence.");
   const main = $("div", { id: "ll-main" });
   main.append(wrap, detail);
   const charts = $("div", { id: "ll-charts" });
@@ -132,10 +139,14 @@
       const tr = $("tr", { "data-id": r.i });
       tr.append($("td", {}, r.i));
       const text = $("td", { class: "ll-text" });
+      const thumb = picture(r, "ll-thumb");
+      if (thumb) text.append(thumb);
       text.append(heat(r, $("div")));
       if (r.e !== null) text.append($("div", { class: "ll-bad" }, "failed: " + r.e));
-      tr.append(text, $("td", {}, r.l), $("td", { class: r.k === false ? "ll-wrong" : "" }, r.p), $("td", {}, r.g));
-      tr.append($("td", {}, fmt(r.q, 3)), $("td", { class: r.c === false ? "ll-bad" : "" }, fmt(r.d, 4)));
+      tr.append(text);
+      if (kind === "generation") tr.append($("td", { class: "ll-generated" }, r.o), $("td", {}, r.g));
+      else tr.append($("td", {}, r.l), $("td", { class: r.k === false ? "ll-wrong" : "" }, r.p), $("td", {}, r.g), $("td", {}, fmt(r.q, 3)));
+      tr.append($("td", { class: r.c === false ? "ll-bad" : "" }, fmt(r.d, 4)));
       tr.addEventListener("click", () => show(r, tr));
       fragment.append(tr);
     }
@@ -148,14 +159,18 @@
     tr.classList.add("ll-selected");
     const box = $("div");
     box.append($("h2", {}, "id " + r.i));
+    const large = picture(r, "ll-picture");
+    if (large) box.append(large);
     box.append(heat(r, $("div", { class: "ll-full" })));
     const facts = [
-      ["true label", r.l], ["prediction", r.p], ["target", r.g], ["probability", fmt(r.q, 4)],
-      ["delta", fmt(r.d, 6)], ["converged", r.c === null ? "" : String(r.c)], ["steps", r.n], ["error", r.e],
+      ["generated", r.o], ["true label", r.l], ["prediction", r.p], ["target", r.g], ["probability", fmt(r.q, 4)],
+      [kind === "generation" ? "max |delta|" : "delta", fmt(r.d, 6)], ["converged", r.c === null ? "" : String(r.c)], ["steps", r.n],
+      ["error", r.e],
     ];
     const list = $("dl");
-    for (const [k, v] of facts) if (v !== null && v !== "") list.append($("dt", {}, k), $("dd", {}, v));
-    box.append(list, $("h3", {}, "top words"));
+    for (const [k, v] of facts) if (v !== null && v !== undefined && v !== "") list.append($("dt", {}, k), $("dd", {}, v));
+    box.append(list);
+    if (kind !== "image") box.append($("h3", {}, kind === "generation" ? "top prompt features" : "top words"));
     const top = $("ol", { id: "ll-top" });
     for (const [w, s] of r.w) top.append($("li", {}, w + "  " + Number(s).toPrecision(4)));
     box.append(top);
@@ -163,7 +178,7 @@
   }
   for (const [label, bars] of Object.entries(data.charts)) {
     const chart = $("div", { class: "ll-chart" });
-    chart.append($("h3", {}, label + ": top words by mean attribution (95% interval)"));
+    chart.append($("h3", {}, label + (kind === "generation" ? ": top prompt words" : ": top words") + " by mean attribution (95% interval)"));
     const limit = Math.max(1e-12, ...bars.map((b) => Math.max(Math.abs(b[1]), Math.abs(b[2]), Math.abs(b[3]))));
     for (const [word, mean, low, high, n] of bars) {
       const line = $("div", { class: "ll-bar-row" });

@@ -10,6 +10,11 @@ resampled with replacement; seeded). A word *flips* when it pushes both ways in 
 contexts: at least ``flip_share`` of its occurrences on each side of zero. The error analysis
 lists the most confident mistakes (rows with a true label the prediction misses), the rows whose
 completeness delta did not converge, and the rows that failed.
+
+Generation rows count like texts: their features are the words, the sequence scores (each
+feature's attribution to the whole continuation) the scores, grouped under the explained quantity.
+Image rows have no words: :attr:`GlobalImportance.predictions` (per predicted label: rows, mean
+probability, accuracy, delta and convergence, for every classifier) is their summary.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import numpy as np
 
 from limelight.engine.validation import check_count, check_probability
 from limelight.errors import InvalidInputError, MissingDependencyError
-from limelight.jobs.results import Results, read_results
+from limelight.jobs.results import Results, front_end_of_rows, read_results
 from limelight.viz.colors import NEGATIVE_EXTREME, POSITIVE_EXTREME
 
 RANKINGS = ("mean", "total")
@@ -43,6 +48,10 @@ class GlobalImportance:
     """DataFrame of rows that could not be explained: ``id, text, error``."""
     rows: int
     min_count: int
+    predictions: Any = None
+    """DataFrame per predicted label: ``label, rows, mean_probability, labelled, accuracy, mean_abs_delta, unconverged``."""
+    input_column: str = "text"
+    """The column that shows each row's input (``text``, ``image``, ``prompt``; the error-analysis frames have it)."""
 
     @property
     def labels(self) -> list[str]:
@@ -68,6 +77,14 @@ class GlobalImportance:
     def to_text(self, n: int = 10, by: str = "mean") -> str:
         """A plain report: top words per label with intervals, flipping words, and the error analysis."""
         lines = [f"{self.rows} rows; words seen at least {self.min_count} times; scores in the units of the explained quantity"]
+        if self.predictions is not None and len(self.predictions):
+            lines.append("\npredictions per label (rows, mean probability, accuracy where labelled, mean |delta|, unconverged)")
+            lines += [
+                f"  {r.label!r:<20} n={r.rows:<5} p={r.mean_probability:.3f}  accuracy "
+                + ("-" if r.labelled == 0 else f"{r.accuracy:.3f} of {r.labelled}")
+                + f"  |delta| {r.mean_abs_delta:.3g}  unconverged {r.unconverged}"
+                for r in self.predictions.itertuples()
+            ]
         for label in self.labels:
             lines.append(f"\nlabel {label!r}: top words by {by} (mean [95% interval], total, count)")
             for r in self.top(label, n, by).itertuples():
@@ -80,7 +97,7 @@ class GlobalImportance:
                 )
         lines.append(f"\n{len(self.mistakes)} mistakes" + (" (most confident first):" if len(self.mistakes) else ""))
         lines += [
-            f"  id {r.id!r}: {r.label} predicted {r.prediction} (p = {r.probability:.3f}): {r.text[:80]!r}"
+            f"  id {r.id!r}: {r.label} predicted {r.prediction} (p = {r.probability:.3f}): {str(getattr(r, self.input_column))[:80]!r}"
             for r in self.mistakes.head(n).itertuples()
         ]
         lines.append(f"{len(self.unconverged)} rows did not converge; {len(self.failures)} rows failed")
@@ -138,10 +155,12 @@ def global_importance(
     import pandas as pd
 
     frame = read_results(results)
-    explained = frame[frame["explanation"].notna() & (frame["explanation"] != "")]
+    front = front_end_of_rows(frame)
+    scored = "sequence_scores" if front.name == "generation" else "scores"
+    explained = frame[frame["error"].isna() & frame[scored].notna()]
     groups: dict[tuple[str, str], list[float]] = {}
     texts: dict[tuple[str, str], int] = {}
-    for label, words, scores in zip(explained["target"], explained["words"], explained["scores"]):
+    for label, words, scores in _occurrences(explained, front.name):
         seen = set()
         for word, score in zip(words, scores):
             key = (str(label), str(word).strip().lower())
@@ -177,13 +196,50 @@ def global_importance(
         )
     columns = ["label", "word", "count", "texts", "mean", "total", "low", "high", "positive_share", "flips"]
     words = pd.DataFrame(records, columns=columns)
-    wrong = frame[frame["correct"].eq(False)]
-    mistakes = wrong.sort_values("probability", ascending=False)[["id", "text", "label", "prediction", "probability"]].reset_index(
-        drop=True
+    shown = front.input_column
+    classified = "correct" in frame.columns
+    wrong = frame[frame["correct"].eq(False)] if classified else frame.iloc[:0]
+    mistakes = (
+        wrong.sort_values("probability", ascending=False)[["id", shown, "label", "prediction", "probability"]].reset_index(drop=True)
+        if classified
+        else pd.DataFrame(columns=["id", shown, "label", "prediction", "probability"])
     )
-    unconverged = frame[frame["converged"].eq(False)][["id", "text", "delta", "steps"]].reset_index(drop=True)
-    failures = frame[frame["error"].notna()][["id", "text", "error"]].reset_index(drop=True)
-    return GlobalImportance(words, mistakes, unconverged, failures, len(frame), min_count)
+    unconverged = frame[frame["converged"].eq(False)][["id", shown, "delta", "steps"]].reset_index(drop=True)
+    failures = frame[frame["error"].notna()][["id", shown, "error"]].reset_index(drop=True)
+    predictions = _predictions(explained) if classified else None
+    return GlobalImportance(words, mistakes, unconverged, failures, len(frame), min_count, predictions, shown)
+
+
+def _occurrences(explained: Any, front: str) -> Any:
+    """``(label, words, scores)`` per explained row: text words, generation features under the quantity, none for images."""
+    if front == "generation":
+        return zip(explained["quantity"], explained["features"], explained["sequence_scores"])
+    if front == "image":
+        return iter(())
+    return zip(explained["target"], explained["words"], explained["scores"])
+
+
+def _predictions(explained: Any) -> Any:
+    """Per predicted label: rows, mean probability, labelled rows and their accuracy, mean ``|delta|``, unconverged rows."""
+    import pandas as pd
+
+    records = []
+    for label, group in explained.groupby("prediction", sort=True):
+        labelled = group["correct"].notna()
+        delta = pd.to_numeric(group["delta"], errors="coerce").abs()
+        records.append(
+            {
+                "label": str(label),
+                "rows": len(group),
+                "mean_probability": float(group["probability"].mean()),
+                "labelled": int(labelled.sum()),
+                "accuracy": float(group["correct"][labelled].astype(bool).mean()) if labelled.any() else float("nan"),
+                "mean_abs_delta": float(delta.mean()) if delta.notna().any() else float("nan"),
+                "unconverged": int(group["converged"].eq(False).sum()),
+            }
+        )
+    columns = ["label", "rows", "mean_probability", "labelled", "accuracy", "mean_abs_delta", "unconverged"]
+    return pd.DataFrame(records, columns=columns)
 
 
 _DRAWS_AT_ONCE = 2_000_000

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from limelight.errors import InvalidInputError
+from limelight.jobs.frontends import FRONT_ENDS
 from limelight.jobs.output import open_output, resume_point
 from limelight.jobs.protocol import Explainer
 from limelight.jobs.records import failed_row, header, is_header, job_settings, parse, row
@@ -79,7 +80,7 @@ def explain_jsonl_items(
     if strings:
         raise InvalidInputError(f"JSON Lines output indexes rows by integer ids, but id {strings[0]!r} is not one; write .parquet instead")
     output = JsonlOutput(path, job_settings(explainer, explain_kwargs))
-    engine = local_engine(explainer, explain_kwargs)
+    engine = local_engine(explainer, explain_kwargs, FRONT_ENDS["text"])
     return drive(items, output, path, engine, chunk_size=chunk_size, shard=shard, show_progress=show_progress, log_every=log_every)
 
 

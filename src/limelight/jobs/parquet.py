@@ -10,11 +10,13 @@ missing, so an interrupted job run again gives exactly the rows of a clean run. 
 keeps a second writer out. Readers (pandas, pyarrow, Spark, DuckDB, Ray) read the folder as one
 table; files starting with ``_`` or ``.`` are not data.
 
-One row per input (:data:`COLUMNS`): ``id``, ``text``, true ``label``, ``prediction``,
+One row per input; for text (:data:`COLUMNS`): ``id``, ``text``, ``pair``, true ``label``, ``prediction``,
 ``probability`` (of the prediction), ``probabilities`` (JSON), ``target``, ``contrast``,
 ``correct``, ``words`` and ``scores`` (lists), ``delta``, ``steps``, ``converged``, ``windowed``,
 ``method``, ``error`` (why a row failed; its explanation fields are then empty), ``sha256`` and
 ``explanation`` (the whole explanation as JSON: :meth:`Explanation.from_json` rebuilds it exactly).
+Image and generation rows have their own columns (:meth:`~limelight.jobs.frontends.FrontEnd.fields`);
+the manifest records the front end, so a folder is never resumed by another one.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from limelight.errors import InvalidInputError, MissingDependencyError
+from limelight.jobs.frontends import FRONT_ENDS, FrontEnd
 from limelight.jobs.output import open_output
 from limelight.jobs.records import differences
 from limelight.jobs.run import Outcome
@@ -37,10 +40,10 @@ FORMAT = 1
 MANIFEST = "_limelight.json"
 LOCK = ".limelight.lock"
 COLUMNS = (
-    "id", "text", "label", "prediction", "probability", "probabilities", "target", "contrast", "correct",
+    "id", "text", "pair", "label", "prediction", "probability", "probabilities", "target", "contrast", "correct",
     "words", "scores", "delta", "steps", "converged", "windowed", "method", "error", "sha256", "explanation",
 )  # fmt: skip
-"""The columns of a job's rows, in order (:func:`schema` gives their types)."""
+"""The columns of a text job's rows, in order (:func:`schema` gives their types)."""
 _PART = re.compile(r"part-(\d{6})\.parquet")
 _OTHER = "write to another folder, or delete it to start over"
 
@@ -55,65 +58,22 @@ def pyarrow_modules() -> tuple[Any, Any]:
     return pyarrow, pyarrow.parquet
 
 
-def schema(integer_ids: bool) -> Any:
-    """The Arrow schema of every part (ids are ``int64`` or ``string`` for the whole job)."""
+def schema(integer_ids: bool, front: FrontEnd = FRONT_ENDS["text"]) -> Any:
+    """The Arrow schema of every part (ids are ``int64`` or ``string`` for the whole job; the rest is the front end's)."""
     pa, _ = pyarrow_modules()
-    result = pa.schema(
-        [
-            ("id", pa.int64() if integer_ids else pa.string()),
-            ("text", pa.string()),
-            ("label", pa.string()),
-            ("prediction", pa.string()),
-            ("probability", pa.float64()),
-            ("probabilities", pa.string()),
-            ("target", pa.string()),
-            ("contrast", pa.string()),
-            ("correct", pa.bool_()),
-            ("words", pa.list_(pa.string())),
-            ("scores", pa.list_(pa.float64())),
-            ("delta", pa.float64()),
-            ("steps", pa.int64()),
-            ("converged", pa.bool_()),
-            ("windowed", pa.bool_()),
-            ("method", pa.string()),
-            ("error", pa.string()),
-            ("sha256", pa.string()),
-            ("explanation", pa.string()),
-        ]
-    )
-    return result
+    return pa.schema([("id", pa.int64() if integer_ids else pa.string()), *front.fields(pa)])
 
 
-def row(outcome: Outcome) -> dict[str, Any]:
+def row(outcome: Outcome, front: FrontEnd = FRONT_ENDS["text"]) -> dict[str, Any]:
     """The Parquet row of one outcome (the columns of :func:`schema`)."""
-    item, e = outcome.item, outcome.explanation
-    base: dict[str, Any] = {"id": item.id, "text": item.text, "label": item.label, "error": outcome.error, "sha256": item.digest}
-    if e is None:
-        return base
-    return {
-        **base,
-        "prediction": e.predicted_label,
-        "probability": e.predicted_probability,
-        "probabilities": json.dumps(e.probabilities),
-        "target": e.target_label,
-        "contrast": e.contrast_label,
-        "correct": None if item.label is None else item.label == e.predicted_label,
-        "words": [w for w, _ in e.words],
-        "scores": [s for _, s in e.words],
-        "delta": e.delta,
-        "steps": e.n_steps,
-        "converged": e.converged,
-        "windowed": e.is_windowed,
-        "method": e.method,
-        "explanation": e.to_json(),
-    }
+    return front.row(outcome.item, outcome.explanation, outcome.error)
 
 
 class ParquetOutput:
     """The folder of one job, locked while open; :meth:`write` adds one part atomically."""
 
-    def __init__(self, path: Path, settings: dict[str, Any], integer_ids: bool) -> None:
-        self.path, self.settings, self.integer_ids = path, settings, integer_ids
+    def __init__(self, path: Path, settings: dict[str, Any], integer_ids: bool, front: FrontEnd = FRONT_ENDS["text"]) -> None:
+        self.path, self.settings, self.integer_ids, self.front = path, settings, integer_ids, front
         self._lock: BinaryIO | None = None
         self._next = 0
 
@@ -150,7 +110,7 @@ class ParquetOutput:
     def write(self, outcomes: Sequence[Outcome]) -> None:
         """Write ``outcomes`` as the next part: a temporary file, flushed, then renamed into place."""
         pa, pq = pyarrow_modules()
-        table = pa.Table.from_pylist([row(o) for o in outcomes], schema=schema(self.integer_ids))
+        table = pa.Table.from_pylist([row(o, self.front) for o in outcomes], schema=schema(self.integer_ids, self.front))
         name = f"part-{self._next:06d}.parquet"
         temporary = self.path / f".{name}.tmp"
         with temporary.open("wb") as handle:
@@ -162,7 +122,8 @@ class ParquetOutput:
         self._next += 1
 
     def _manifest(self) -> bytes:
-        record = {"limelight": JOB, "format": FORMAT, "ids": "int" if self.integer_ids else "str", "settings": self.settings}
+        ids = "int" if self.integer_ids else "str"
+        record = {"limelight": JOB, "format": FORMAT, "front_end": self.front.name, "ids": ids, "settings": self.settings}
         return (json.dumps(record, indent=1) + "\n").encode()
 
     def _check_manifest(self) -> None:
@@ -178,6 +139,8 @@ class ParquetOutput:
         ids = "int" if self.integer_ids else "str"
         if record.get("ids") != ids:
             changed.append(f"ids were {record.get('ids')!r}, now {ids!r}")
+        if record.get("front_end", "text") != self.front.name:
+            changed.append(f"the front end was {record.get('front_end', 'text')!r}, now {self.front.name!r}")
         if changed:
             raise InvalidInputError(f"{self.path} was made with other settings: {'; '.join(changed)}; nothing was changed: {_OTHER}")
 
@@ -232,6 +195,17 @@ def read_parquet_rows(path: str | os.PathLike[str], columns: Sequence[str] | Non
     _, pq = pyarrow_modules()
     parts = sorted(p for p in folder.iterdir() if _PART.fullmatch(p.name))
     if not parts:
-        return schema(True).empty_table().to_pandas() if columns is None else schema(True).empty_table().select(columns).to_pandas()
+        empty = schema(True, FRONT_ENDS[manifest_front_end(folder)]).empty_table()
+        return (empty if columns is None else empty.select(columns)).to_pandas()
     frame = pq.ParquetDataset(parts).read(columns=list(columns) if columns else None).to_pandas()
     return frame.sort_values("id", kind="stable").reset_index(drop=True) if "id" in frame.columns else frame
+
+
+def manifest_front_end(folder: str | os.PathLike[str]) -> str:
+    """The front end a job's folder was written by (``"text"`` for folders from before front ends were recorded)."""
+    try:
+        record = json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return "text"
+    name = record.get("front_end", "text") if isinstance(record, dict) else "text"
+    return name if name in FRONT_ENDS else "text"

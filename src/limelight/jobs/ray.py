@@ -6,7 +6,7 @@ decided by the driver) through ``ray.data.Dataset.map_batches`` with an
 once, in its constructor, so the model is loaded once per actor (on its GPU when ``num_gpus``
 > 0), then each actor explains whole chunks with :func:`~limelight.jobs.run.explain_items`,
 the same function the local engine uses. The actors return every explanation as its exact JSON
-(:meth:`Explanation.to_json`), and the driver writes the chunks as they arrive into the job's
+(``to_json``, rebuilt by the front end), and the driver writes the chunks as they arrive into the job's
 Parquet folder (:mod:`limelight.jobs.parquet`), whose part files are the index a resume reads:
 a failed or killed Ray job run again redoes only the missing rows. Ray is imported only here.
 """
@@ -14,14 +14,15 @@ a failed or killed Ray job run again redoes only the missing rows. Ray is import
 from __future__ import annotations
 
 import logging
+import pickle
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from limelight.errors import MissingDependencyError
+from limelight.jobs.frontends import FrontEnd
 from limelight.jobs.protocol import Explainer
 from limelight.jobs.run import Outcome, Stream, explain_items
 from limelight.jobs.sources import Item
-from limelight.text.explanation import Explanation
 
 
 def import_ray() -> Any:
@@ -35,17 +36,14 @@ def import_ray() -> Any:
 
 
 class ExplainActor:
-    """One actor of the pool: holds the explainer (unpickled once) and explains a batch of rows."""
+    """One actor of the pool: holds the explainer (unpickled once) and explains a batch of rows (items travel pickled)."""
 
-    def __init__(self, explainer: Explainer, explain_kwargs: dict[str, Any]) -> None:
-        self.explainer, self.explain_kwargs = explainer, explain_kwargs
+    def __init__(self, explainer: Explainer, explain_kwargs: dict[str, Any], front: FrontEnd) -> None:
+        self.explainer, self.explain_kwargs, self.front = explainer, explain_kwargs, front
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
-        items = [
-            Item(int(p), int(p), str(t), problem=str(problem) or None, pair=str(pair) if has_pair else None)
-            for p, t, problem, pair, has_pair in zip(batch["position"], batch["text"], batch["problem"], batch["pair"], batch["has_pair"])
-        ]
-        outcomes = explain_items(self.explainer, items, self.explain_kwargs)
+        items = [pickle.loads(bytes(data)) for data in batch["item"]]
+        outcomes = explain_items(self.explainer, items, self.explain_kwargs, self.front)
         return {
             "position": [o.item.position for o in outcomes],
             "explanation": ["" if o.explanation is None else o.explanation.to_json() for o in outcomes],
@@ -54,7 +52,7 @@ class ExplainActor:
 
 
 def ray_engine(
-    explainer: Explainer, explain_kwargs: dict[str, Any], *, workers: int, num_gpus: float | None, address: str | None
+    explainer: Explainer, explain_kwargs: dict[str, Any], front: FrontEnd, *, workers: int, num_gpus: float | None, address: str | None
 ) -> Stream:
     """An engine running chunks on ``workers`` Ray actors (``num_gpus`` each) of the cluster at ``address``."""
     ray = import_ray()
@@ -68,14 +66,10 @@ def ray_engine(
         logging.getLogger("ray.data").setLevel(logging.WARNING)
         gpus = num_gpus if num_gpus is not None else (1.0 if _cuda() else 0.0)
         by_position = {item.position: item for chunk in chunks for item in chunk}
-        rows = [
-            {"position": i.position, "text": i.text, "problem": i.problem or "", "pair": i.pair or "", "has_pair": i.pair is not None}
-            for chunk in chunks
-            for i in chunk
-        ]
+        rows = [{"position": i.position, "item": pickle.dumps(i)} for chunk in chunks for i in chunk]
         dataset = ray.data.from_items(rows, override_num_blocks=len(chunks)).map_batches(
             ExplainActor,
-            fn_constructor_kwargs={"explainer": explainer, "explain_kwargs": explain_kwargs},
+            fn_constructor_kwargs={"explainer": explainer, "explain_kwargs": explain_kwargs, "front": front},
             batch_size=len(chunks[0]),
             compute=ray.data.ActorPoolStrategy(size=workers),
             num_cpus=1,
@@ -84,7 +78,7 @@ def ray_engine(
         )
         for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
             yield [
-                Outcome(by_position[int(p)], Explanation.from_json(str(e)) if e else None, str(error) or None)
+                Outcome(by_position[int(p)], front.decode(str(e)) if e else None, str(error) or None)
                 for p, e, error in zip(batch["position"], batch["explanation"], batch["error"])
             ]
 

@@ -16,11 +16,11 @@ from typing import Any, Protocol
 
 from limelight.engine.validation import check_count
 from limelight.errors import ForwardError, InvalidInputError, MissingDependencyError, TargetError
+from limelight.jobs.frontends import FrontEnd
 from limelight.jobs.interrupts import stop_after_chunk
 from limelight.jobs.progress import JobProgress, JobSummary
 from limelight.jobs.protocol import Explainer
 from limelight.jobs.sources import Id, Item
-from limelight.text.explanation import Explanation
 
 SETTINGS_ERRORS = (TargetError, MissingDependencyError)
 """Errors that concern the job's settings, not one row: they stop the job instead of failing every row."""
@@ -33,7 +33,8 @@ class Outcome:
     """One item's result: its explanation, or ``error`` saying why it has none."""
 
     item: Item
-    explanation: Explanation | None = None
+    explanation: Any = None
+    """The front end's explanation (text, image or generation)."""
     error: str | None = None
 
 
@@ -53,27 +54,44 @@ class Output(Protocol):
         ...
 
 
-def explain_items(explainer: Explainer, items: Sequence[Item], explain_kwargs: dict[str, Any]) -> list[Outcome]:
-    """One outcome per item, in order: the chunk in one explainer call, each item alone when that call fails."""
+def explain_items(explainer: Explainer, items: Sequence[Item], explain_kwargs: dict[str, Any], front: FrontEnd) -> list[Outcome]:
+    """One outcome per item, in order: the chunk in one explainer call, each item alone when that call fails.
+
+    An error about the settings stops the job, except a :class:`TargetError` for an item with its own
+    target (a target column): that item's target is bad, not the job's settings.
+    """
     good = [item for item in items if item.problem is None]
     outcomes = {item.position: Outcome(item, error=item.problem) for item in items if item.problem is not None}
     if good:
         try:
-            outcomes.update((item.position, Outcome(item, e)) for item, e in zip(good, _explain(explainer, good, explain_kwargs)))
-        except SETTINGS_ERRORS:
-            raise
+            outcomes.update((item.position, Outcome(item, e)) for item, e in zip(good, _explain(explainer, good, explain_kwargs, front)))
+        except SETTINGS_ERRORS as error:
+            if not (isinstance(error, TargetError) and all(item.target is not None for item in good)):
+                raise
+            _one_by_one(explainer, good, explain_kwargs, front, outcomes, error)
         except Exception as error:
-            if len(good) == 1:
-                outcomes[good[0].position] = Outcome(good[0], error=_reason(error))
-            else:
-                for item in good:  # find the rows the explainer cannot take; the others are explained
-                    outcomes.update((o.item.position, o) for o in explain_items(explainer, [item], explain_kwargs))
+            _one_by_one(explainer, good, explain_kwargs, front, outcomes, error)
     return [outcomes[item.position] for item in items]
 
 
-def _explain(explainer: Explainer, items: Sequence[Item], explain_kwargs: dict[str, Any]) -> Sequence[Explanation]:
-    pairs = [item.pair for item in items]
-    results = explainer.explain([item.text for item in items], None if pairs[0] is None else pairs, **explain_kwargs)  # type: ignore[arg-type]
+def _one_by_one(
+    explainer: Explainer,
+    items: Sequence[Item],
+    explain_kwargs: dict[str, Any],
+    front: FrontEnd,
+    outcomes: dict[int, Outcome],
+    error: Exception,
+) -> None:
+    """After a chunk failed with ``error``: a lone item fails with it; several are explained alone, to find the bad ones."""
+    if len(items) == 1:
+        outcomes[items[0].position] = Outcome(items[0], error=_reason(error))
+        return
+    for item in items:
+        outcomes.update((o.item.position, o) for o in explain_items(explainer, [item], explain_kwargs, front))
+
+
+def _explain(explainer: Explainer, items: Sequence[Item], explain_kwargs: dict[str, Any], front: FrontEnd) -> Sequence[Any]:
+    results = front.explain(explainer, items, explain_kwargs)
     if len(results) != len(items):
         raise ForwardError(f"the explainer returned {len(results)} explanations for {len(items)} inputs; it must return one per input")
     return results
@@ -87,12 +105,12 @@ Stream = Callable[[Sequence[Sequence[Item]]], Iterable[Sequence[Outcome]]]
 """An engine: chunks of items in, their outcomes out chunk by chunk (in any order), computed lazily."""
 
 
-def local_engine(explainer: Explainer, explain_kwargs: dict[str, Any]) -> Stream:
+def local_engine(explainer: Explainer, explain_kwargs: dict[str, Any], front: FrontEnd) -> Stream:
     """The engine of this process: each chunk through :func:`explain_items`, one after the other."""
 
     def stream(chunks: Sequence[Sequence[Item]]) -> Iterator[Sequence[Outcome]]:
         for chunk in chunks:
-            yield explain_items(explainer, chunk, explain_kwargs)
+            yield explain_items(explainer, chunk, explain_kwargs, front)
 
     return stream
 

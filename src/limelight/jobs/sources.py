@@ -17,7 +17,7 @@ import csv
 import json
 import math
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,9 @@ Id = int | str
 
 @dataclass(frozen=True)
 class Item:
-    """One input row: ``position`` in the source, ``id``, the text, its true label, why it cannot be explained (or ``None``), its pair."""
+    """One input row: ``position`` in the source, ``id``, the input as shown (a text, a path, a prompt), its true label,
+    why it cannot be explained (or ``None``), its pair, its own ``target`` (a target column), the ``value`` to explain
+    when it is not the shown text (an image array or path), and a ``fingerprint`` of that value's content."""
 
     position: int
     id: Id
@@ -41,11 +43,41 @@ class Item:
     label: str | None = None
     problem: str | None = None
     pair: str | None = None
+    target: str | int | None = None
+    value: Any = None
+    fingerprint: str | None = None
 
     @property
     def digest(self) -> str:
-        """The hash a written row records of this input (text and pair), to refuse a resume with other inputs."""
-        return text_digest(self.text, self.pair if self.problem is None else f"problem: {self.problem}")
+        """The hash a written row records of this input (text, pair, target, content), to refuse a resume with other inputs."""
+        second = self.pair if self.problem is None else f"problem: {self.problem}"
+        if self.target is not None or self.fingerprint is not None:
+            second = json.dumps([second, self.target, self.fingerprint])
+        return text_digest(self.text, second)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns of a table source: the input, its ids, true labels, per-row targets and text pairs."""
+
+    column: str | None = None
+    id_column: str | None = None
+    label_column: str | None = None
+    target_column: str | None = None
+    pair_column: str | None = None
+
+    def given(self) -> list[tuple[str, str]]:
+        """``(option, column name)`` of every column named."""
+        return [(option, name) for option, name in vars(self).items() if name is not None]
+
+    def extra(self, row: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+        """``(label, target, pair)`` of one table row."""
+        return tuple(row.get(name) if name else None for name in (self.label_column, self.target_column, self.pair_column))  # type: ignore[return-value]
+
+
+Checked = tuple[str, Any, str | None, str | None]
+"""``(shown, value, problem, fingerprint)``: what a front end makes of one input value (:func:`checked_text` for texts)."""
+Check = Callable[[Any], Checked]
 
 
 def read_source(
@@ -54,64 +86,89 @@ def read_source(
     *,
     id_column: str | None = None,
     label_column: str | None = None,
+    target_column: str | None = None,
+    pair_column: str | None = None,
     labels: Sequence[str] = (),
+    check: Check | None = None,
 ) -> list[Item]:
     """The items of ``source`` (see the module docstring), checked for unique ids.
 
     ``labels`` (the model's label names in index order) turns an integer true label into its name.
+    ``check`` turns each input value into what is shown and explained (default: a text, :func:`checked_text`);
+    a folder is read as its image files (ids: their paths relative to it).
     """
-    if isinstance(source, (str, os.PathLike)):
-        records, default_ids = _file_records(Path(source), column, id_column, label_column)
+    columns = Columns(column, id_column, label_column, target_column, pair_column)
+    if isinstance(source, (str, os.PathLike)) and Path(source).is_dir():
+        _no_columns(columns, "a folder of images")
+        folder = Path(source)
+        files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        records: list[Record] = [(p.relative_to(folder).as_posix(), str(p), None, None, None) for p in files]
+        default_ids, name = False, str(source)
+    elif isinstance(source, (str, os.PathLike)):
+        records, default_ids = _file_records(Path(source), columns)
         name = str(source)
     elif _is_dataframe(source) or _is_hf_dataset(source) or _is_ray_dataset(source):
         frame = source if _is_dataframe(source) else source.to_pandas()
-        records, default_ids = _frame_records(frame, column, id_column, label_column)
+        records, default_ids = _frame_records(frame, columns)
         name = "the DataFrame"
     elif isinstance(source, Mapping):
-        _no_columns(column, id_column, label_column, "a mapping from id to text")
-        records, default_ids = [(key, value, None) for key, value in source.items()], False
+        _no_columns(columns, "a mapping from id to input")
+        records, default_ids = [(key, value, None, None, None) for key, value in source.items()], False
         name = "the mapping"
     elif isinstance(source, Sequence) and not isinstance(source, (str, bytes)):
-        _no_columns(column, id_column, label_column, "a list of texts")
-        records, default_ids = [(i, value, None) for i, value in enumerate(source)], True
+        _no_columns(columns, "a list of inputs")
+        records, default_ids = [(i, value, None, None, None) for i, value in enumerate(source)], True
         name = "the list"
     else:
         raise InvalidInputError(
-            f"cannot read inputs from a {type(source).__name__}; give a list of texts, a mapping from id to text, "
-            "a CSV/TSV/JSONL/Parquet file with column=, a pandas DataFrame, a Hugging Face datasets.Dataset or a ray.data.Dataset"
+            f"cannot read inputs from a {type(source).__name__}; give a list of inputs, a mapping from id to input, "
+            "a CSV/TSV/JSONL/Parquet file with column=, a pandas DataFrame, a Hugging Face datasets.Dataset, a ray.data.Dataset "
+            "or (images) a folder"
         )
     if not records:
         raise InvalidInputError(f"{name} holds no rows; give at least one input")
     ids = _ids([record[0] for record in records], name, default_ids)
     items = []
-    for position, (row_id, (_, value, label)) in enumerate(zip(ids, records)):
-        text, problem = checked_text(value)
-        items.append(Item(position, row_id, text, _label(label, labels), problem))
+    for position, (row_id, (_, value, label, target, pair)) in enumerate(zip(ids, records)):
+        unreadable = isinstance(value, _Unreadable)
+        shown, explained, problem, fingerprint = ("", None, str(value), None) if unreadable else (check or text_input)(value)
+        if problem is None and pair_column is not None:
+            pair, problem = _checked_pair(pair)
+        own = _target(target)
+        if own is not None and labels:
+            own = _label(own, labels)  # an index into the model's labels becomes its name
+        if problem is None and target_column is not None and own is None:
+            problem = f"no target (the {target_column!r} column is empty)"
+        items.append(Item(position, row_id, shown, _label(label, labels), problem, pair, own, explained, fingerprint))
     return items
 
 
-def _no_columns(column: str | None, id_column: str | None, label_column: str | None, kind: str) -> None:
-    given = [name for name, value in (("column", column), ("id_column", id_column), ("label_column", label_column)) if value is not None]
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+"""The files of a folder read as images."""
+
+
+def _no_columns(columns: Columns, kind: str) -> None:
+    given = [option for option, _ in columns.given()]
     if given:
         raise InvalidInputError(f"{', '.join(given)} name columns of a file or DataFrame; {kind} has none: drop them")
 
 
-Record = tuple[Any, Any, Any]
-"""(id or ``None``, text value, label value) as read."""
+Record = tuple[Any, Any, Any, Any, Any]
+"""(id or ``None``, input value, label value, target value, pair value) as read."""
 
 
-def _file_records(path: Path, column: str | None, id_column: str | None, label_column: str | None) -> tuple[list[Record], bool]:
+def _file_records(path: Path, columns: Columns) -> tuple[list[Record], bool]:
     kind = FILE_KINDS.get(path.suffix.lower())
     if kind is None:
         raise InvalidInputError(f"{path}: cannot tell the format from the suffix; name it .csv, .tsv, .jsonl or .parquet")
     if not path.is_file():
         raise InvalidInputError(f"{path} does not exist or is not a file")
-    if column is None:
-        raise InvalidInputError(f"{path} is a table: say which column holds the texts (column=..., on the command line --column)")
+    if columns.column is None:
+        raise InvalidInputError(f"{path} is a table: say which column holds the inputs (column=..., on the command line --column)")
     if kind == "parquet":
-        return _frame_records(_read_parquet(path), column, id_column, label_column)
+        return _frame_records(_read_parquet(path), columns)
     rows = _jsonl_rows(path) if kind == "jsonl" else _csv_rows(path, "\t" if kind == "tsv" else ",")
-    return _table_records(rows, path, column, id_column, label_column)
+    return _table_records(rows, path, columns)
 
 
 def _csv_rows(path: Path, delimiter: str) -> Iterator[dict[str, Any] | str]:
@@ -140,25 +197,28 @@ def _jsonl_rows(path: Path) -> Iterator[dict[str, Any] | str]:
             yield record if isinstance(record, dict) else f"line {number} is not a JSON object"
 
 
-def _table_records(
-    rows: Iterable[dict[str, Any] | str], path: Path, column: str, id_column: str | None, label_column: str | None
-) -> tuple[list[Record], bool]:
+def _table_records(rows: Iterable[dict[str, Any] | str], path: Path, columns: Columns) -> tuple[list[Record], bool]:
     records: list[Record] = []
-    chosen_id: str | None = id_column
+    chosen_id: str | None = columns.id_column
     checked = False
     for row in rows:
         if isinstance(row, str):  # an unreadable line: its row fails with the reason
-            records.append((None, _Unreadable(row), None))
+            records.append((None, _Unreadable(row), None, None, None))
             continue
         if not checked:  # the first readable row names the columns
-            _check_columns(list(row), path, column, id_column, label_column)
-            chosen_id = id_column or ("id" if "id" in row and column != "id" else None)
+            _check_columns(list(row), path, columns)
+            chosen_id = _id_column(list(row), columns)
             checked = True
-        records.append((row.get(chosen_id) if chosen_id else None, row.get(column), row.get(label_column) if label_column else None))
+        records.append((row.get(chosen_id) if chosen_id else None, row.get(str(columns.column)), *columns.extra(row)))
     if chosen_id is None:
-        return [(None, value, label) for _, value, label in records], True
+        return [(None, *rest) for _, *rest in records], True
     # a row that could not be read has no id: it gets one that names it (and makes every id a string)
-    return [(f"unreadable row {n}" if isinstance(v, _Unreadable) else i, v, lab) for n, (i, v, lab) in enumerate(records)], False
+    return [(f"unreadable row {n}" if isinstance(r[1], _Unreadable) else r[0], *r[1:]) for n, r in enumerate(records)], False
+
+
+def _id_column(names: list[str], columns: Columns) -> str | None:
+    """The ids' column: ``id_column``, else an ``id`` column that is not the input's."""
+    return columns.id_column or ("id" if "id" in names and columns.column != "id" else None)
 
 
 def _read_parquet(path: Path) -> Any:
@@ -169,44 +229,75 @@ def _read_parquet(path: Path) -> Any:
     return pq.read_table(path).to_pandas()
 
 
-def _frame_records(frame: Any, column: str | None, id_column: str | None, label_column: str | None) -> tuple[list[Record], bool]:
-    if column is None:
-        raise InvalidInputError("a table source needs column= naming the column that holds the texts")
-    _check_columns([str(c) for c in frame.columns], "the DataFrame", column, id_column, label_column)
-    chosen_id = id_column or ("id" if "id" in frame.columns and column != "id" else None)
+def _frame_records(frame: Any, columns: Columns) -> tuple[list[Record], bool]:
+    if columns.column is None:
+        raise InvalidInputError("a table source needs column= naming the column that holds the inputs")
+    names = [str(c) for c in frame.columns]
+    _check_columns(names, "the DataFrame", columns)
+    chosen_id = _id_column(names, columns)
     ids = list(frame[chosen_id]) if chosen_id else list(frame.index)
-    labels = list(frame[label_column]) if label_column else [None] * len(frame)
-    return list(zip(ids, frame[column], labels)), False
+    extra = [
+        list(frame[name]) if name else [None] * len(frame) for name in (columns.label_column, columns.target_column, columns.pair_column)
+    ]
+    return list(zip(ids, frame[columns.column], *extra)), False
 
 
-def _check_columns(columns: list[str], where: object, column: str, id_column: str | None, label_column: str | None) -> None:
-    for option, name in (("column", column), ("id_column", id_column), ("label_column", label_column)):
-        if name is not None and name not in columns:
-            raise InvalidInputError(f"{where} has no column {name!r} ({option}); its columns are {columns}")
+def _check_columns(names: list[str], where: object, columns: Columns) -> None:
+    for option, name in columns.given():
+        if name not in names:
+            raise InvalidInputError(f"{where} has no column {name!r} ({option}); its columns are {names}")
 
 
 class _Unreadable(str):
     """The reason a source line could not be read at all (its row fails with it)."""
 
 
-def checked_text(value: Any) -> tuple[str, str | None]:
-    """``(text, problem)``: the text to explain and ``None``, or what can be shown and why it cannot be explained."""
+def text_input(value: Any) -> Checked:
+    """A text input: shown as itself (``value`` is ``None``: the text is what is explained), with its problem."""
+    text, problem = checked_text(value)
+    return text, None, problem, None
+
+
+def _checked_pair(value: Any) -> tuple[str | None, str | None]:
+    """``(pair, problem)`` of a text pair read from a column."""
+    text, problem = checked_text(value)
+    return (text, None) if problem is None else (None, f"text pair: {problem}")
+
+
+def _target(value: Any) -> str | int | None:
+    """A per-row target as read: a label name or an index (``None`` when missing)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()  # numpy scalars
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return str(value)
+
+
+def checked_text(value: Any, noun: str = "text") -> tuple[str, str | None]:
+    """``(text, problem)``: the text to explain and ``None``, or what can be shown and why it cannot be explained.
+
+    ``noun`` names the input in the reasons (``"text"``, ``"prompt"``).
+    """
     if isinstance(value, _Unreadable):
         return "", str(value)
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "", "no text (a missing value)"
+        return "", f"no {noun} (a missing value)"
     if isinstance(value, (bytes, bytearray)):
         try:
             value = bytes(value).decode("utf-8")
         except UnicodeDecodeError as error:
             return bytes(value).decode("utf-8", "replace"), f"undecodable bytes: not valid UTF-8 at byte {error.start + 1}"
     if not isinstance(value, str):
-        return str(value), f"not a text (a {type(value).__name__})"
+        return str(value), f"not a {noun} (a {type(value).__name__})"
     if any("\udc80" <= c <= "\udcff" for c in value):  # kept by surrogateescape: bytes that were not UTF-8
         shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        return shown, "undecodable bytes: the text is not valid UTF-8"
+        return shown, f"undecodable bytes: the {noun} is not valid UTF-8"
     if not value.strip():
-        return value, "empty text"
+        return value, f"empty {noun}"
     return value, None
 
 

@@ -140,7 +140,9 @@ class TextExplainer:
                     f"its {quantity} over classes does not exist: explain quantity='logit'"
                 )
             self.runner.output = _stacked_qa_logits
-        setting = Setting(model, self.layer, head_output(self.head, self.quantity), self.pad_id, self.baseline.erasure == Erasure.DELETE)
+        per_text = self.head not in (TOKEN_CLASSIFICATION, QUESTION_ANSWERING)
+        delete = self.baseline.erasure == Erasure.DELETE
+        setting = Setting(model, self.layer, head_output(self.head, self.quantity), self.pad_id, delete, trim_padding=per_text)
         self._engine = self.method.build(setting)
         check_method_options(self._engine, method_options, self.method_name)
         self._settings = {

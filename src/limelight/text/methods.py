@@ -56,13 +56,17 @@ class Batch:
 
 @dataclass(frozen=True)
 class Setting:
-    """What a method needs to be built: the model, its word-embedding layer, the explained output."""
+    """What a method needs to be built: the model, its word-embedding layer, the explained output.
+
+    ``trim_padding``: the output is per text, so perturbed rows may drop trailing padding (:mod:`.presence`).
+    """
 
     model: nn.Module
     layer: nn.Module
     output: Callable[[Any], Tensor]
     pad_id: int
     delete: bool
+    trim_padding: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,8 @@ class PerturbationTextMethod:
     additive: bool = True
 
     def build(self, setting: Setting) -> Any:
-        return self.method(presence_forward(setting.model, setting.pad_id, setting.delete), output=setting.output)
+        forward = presence_forward(setting.model, setting.pad_id, setting.delete, setting.trim_padding)
+        return self.method(forward, output=setting.output)
 
     def run(self, engine: Any, batch: Batch, options: dict[str, Any]) -> tuple[Tensor, Attribution]:
         counts = (batch.word_index.max(1).values + 1).clamp(min=0)

@@ -22,7 +22,8 @@ def objective_of(explanation: Explanation, labels: list[str], quantity: str | No
     if explanation.head not in _SEQUENCE_HEADS:
         raise InvalidInputError(
             f"metrics re-measure a sequence classifier's class score; this explanation is of a "
-            f"{explanation.head.replace('_', ' ')} head, which they do not cover"
+            f"{explanation.head.replace('_', ' ')} head: limelight.compare measures those with "
+            "limelight.evaluation.head_erasure.HeadEraser"
         )
     if explanation.head == "multi_label_classification" and chosen != "logit":
         raise InvalidInputError(

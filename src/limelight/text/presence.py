@@ -7,6 +7,12 @@ the baseline's tokens at the same positions, a PAD also leaving the attention ma
 from the sequence). Special tokens are never touched. Because the forward is a pure function of the
 presence vector and per-example tensors, every engine method (ablation, occlusion, Shapley,
 KernelSHAP, LIME) works on words unchanged.
+
+Rows are right-padded to their batch's longest text; with ``trim=True`` each evaluated chunk
+drops the trailing columns none of its rows attends to (:func:`attended_width`), so a chunk
+of short texts' rows costs no more than those texts: on a CPU a padded position costs as much as
+a real one. Unattended positions change nothing in an encoder with absolute positions, so only
+float rounding differs from evaluating each text on its own.
 """
 
 from __future__ import annotations
@@ -26,11 +32,18 @@ def token_presence(presence: Tensor, word_index: Tensor) -> Tensor:
     return torch.where(word_index >= 0, picked, torch.ones_like(picked))
 
 
-def presence_forward(model: nn.Module, pad_id: int, delete: bool) -> Callable[..., Any]:
+def attended_width(attention: Tensor) -> int:
+    """The columns up to the last one any row attends to (at least one): a chunk's width without its trailing padding."""
+    attended = attention.bool().any(0)
+    return int(attended.nonzero()[-1]) + 1 if bool(attended.any()) else 1
+
+
+def presence_forward(model: nn.Module, pad_id: int, delete: bool, trim: bool = False) -> Callable[..., Any]:
     """``forward(presence, ids, attention, word_index, baseline, token_types)`` for the engine.
 
     All but ``presence`` are per-example tensors passed as extra forward arguments, so each
-    evaluated row gets its own text's ids (``token_types`` may be ``None``).
+    evaluated row gets its own text's ids (``token_types`` may be ``None``). ``trim`` drops the
+    chunk's trailing padding (for outputs per text, not per token).
     """
 
     def forward(presence: Tensor, ids: Tensor, attention: Tensor, word_index: Tensor, baseline: Tensor, token_types: Tensor | None) -> Any:
@@ -40,6 +53,10 @@ def presence_forward(model: nn.Module, pad_id: int, delete: bool) -> Callable[..
             ids, attention = _present(new_ids), _present(new_attention)
         else:
             ids, attention = replace_tokens(ids, attention, baseline, kept, pad_id)
+            if trim:
+                width = attended_width(attention)
+                ids, attention = ids[:, :width], attention[:, :width]
+                token_types = None if token_types is None else token_types[:, :width]
         extra = {} if token_types is None else {"token_type_ids": token_types}
         return model(input_ids=ids, attention_mask=attention, **extra)
 

@@ -140,7 +140,8 @@ def explain_similarity(
     evidence = result.evidence.row(0)
     if evidence.delta is not None:
         evidence = replace(evidence, tolerance=options.get("tolerance"))
-    return _assemble(encodings, scores[0].cpu(), evidence, words, name, engine.name, options, spec, text_method)
+    recorded = {**options, "pooling": pooling}  # metrics re-pool the same way (evaluation/head_erasure.py)
+    return _assemble(encodings, scores[0].cpu(), evidence, words, name, engine.name, recorded, spec, text_method)
 
 
 def explain_similarities(model: nn.Module, tokenizer: Any, pairs: list[tuple[str, str]], **settings: Any) -> Explanations:

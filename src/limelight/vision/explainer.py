@@ -164,8 +164,8 @@ class ImageExplainer:
         evidence: list[ExampleEvidence] = []
         for part in progress(rows, len(rows), f"explaining images ({self.method_name})", self.show_progress):
             batch = Batch(
-                inputs[part].to(device),
-                baselines[part].to(device),
+                self.runner.to_model(inputs[part]),
+                self.runner.to_model(baselines[part]),
                 None if segments is None else segments[part].to(device),
                 Objective.engine_target(objectives[part]),
             )

@@ -1,4 +1,4 @@
-"""The one vision forward pipeline: batches of model inputs on the model's device, in eval mode, to logits."""
+"""The one vision forward pipeline: batches of model inputs on the model's device and in its dtype, in eval mode, to logits."""
 
 from __future__ import annotations
 
@@ -32,6 +32,16 @@ class ImageRunner:
         return first.device if first is not None else torch.device("cpu")
 
     @property
+    def dtype(self) -> torch.dtype:
+        """The floating dtype of the model's parameters (float32 for a model without any), which inputs are cast to."""
+        first = next((p for p in self.model.parameters() if p.is_floating_point()), None)
+        return torch.float32 if first is None else first.dtype
+
+    def to_model(self, values: Tensor) -> Tensor:
+        """Images or baselines on the model's device, in its dtype (a float64 or half-precision model takes its own)."""
+        return values.to(self.device, self.dtype)
+
+    @property
     def input_channels(self) -> int | None:
         """The channels the model's first ``Conv2d`` takes (``None`` for a model without one)."""
         first = next((m for m in self.model.modules() if isinstance(m, nn.Conv2d)), None)
@@ -57,7 +67,7 @@ class ImageRunner:
         parts = []
         with eval_mode([self.model], True), torch.no_grad():
             for rows in self.batches(inputs.shape[0]):
-                output = read_output(self.model(inputs[rows].to(self.device)), "logits")
+                output = read_output(self.model(self.to_model(inputs[rows])), "logits")
                 if output.dim() != 2:
                     raise InvalidInputError(f"the model must return (N, classes) logits, got shape {tuple(output.shape)}")
                 parts.append(output.detach().to(torch.float64).cpu())

@@ -10,7 +10,9 @@
 - Images (:func:`plot_generation`, :func:`save_generation_image`): the heatmap with matplotlib.
 
 All views use limelight's diverging palette on one scale shared by every row (the sequence row
-included), so colours compare across generated tokens.
+included), so colours compare across generated tokens. With ``attribute_generated=True`` the
+matrix gets the generated tokens as extra columns after the prompt features, masked (grey, no
+score) on and above the diagonal: a token is explained only by the tokens before it.
 """
 
 from __future__ import annotations
@@ -37,14 +39,27 @@ _STYLE = """
 .limelight .ll-gen-matrix td{min-width:26px;height:20px;font-size:10px;padding:0 3px;font-variant-numeric:tabular-nums}
 .limelight .ll-gen-matrix th{font-family:ui-monospace,"DejaVu Sans Mono",monospace;white-space:pre;font-size:11px}
 .limelight .ll-gen-matrix thead th{writing-mode:vertical-rl;transform:rotate(180deg);max-height:140px}
+.limelight .ll-gen-matrix td.ll-masked{background:repeating-linear-gradient(45deg,#eee,#eee 3px,#ddd 3px,#ddd 6px)}
 """
 
 
 def _scale(explanation: GenerationExplanation, scale: str | float, percentile: float) -> ColorScale:
     rows = explanation.matrix.tolist() + [explanation.sequence_scores.tolist()]
+    generated = [s for row in _generated_rows(explanation) for s in row if s is not None]
     if scale == "per_text":
         raise InvalidInputError("a generation view has one shared scale for all its rows; use scale='shared' or a number")
-    return choose_scales([[s for row in rows for s in row]], scale, percentile)[0]
+    return choose_scales([[s for row in rows for s in row] + generated], scale, percentile)[0]
+
+
+def _generated_rows(explanation: GenerationExplanation) -> list[list[float | None]]:
+    """Per row of :func:`_rows`, the scores of the generated-token columns (``None`` where masked; no columns without them)."""
+    matrix = explanation.generated_matrix
+    if matrix is None:
+        return [[] for _ in range(len(explanation.generated) + 1)]
+    rows: list[list[float | None]] = [list(matrix.sum(0).tolist())]
+    for t, row in enumerate(matrix.tolist()):
+        rows.append([score if u < t else None for u, score in enumerate(row)])
+    return rows
 
 
 def _rows(explanation: GenerationExplanation) -> list[tuple[str, list[float]]]:
@@ -81,20 +96,26 @@ def _css(key: str, explanation: GenerationExplanation, scale: ColorScale) -> str
 
 
 def _matrix(explanation: GenerationExplanation, scale: ColorScale, key: str) -> Markup:
-    head = tag(
-        "tr", tag("th", ""), *(tag("th", visible(text), title=f"{visible(text)} [{s}, {e})") for text, (s, e) in explanation.features)
-    )
+    columns = [visible(text) for text, _ in explanation.features]
+    titles = [f"{visible(text)} [{s}, {e})" for text, (s, e) in explanation.features]
+    if explanation.generated_matrix is not None:
+        columns += [visible(token) for token in explanation.generated]
+        titles += [f"generated token #{u}: {visible(token)}" for u, token in enumerate(explanation.generated)]
+    head = tag("tr", tag("th", ""), *(tag("th", text, title=title) for text, title in zip(columns, titles)))
     body = []
-    for i, (label, scores) in enumerate(_rows(explanation)):
+    for i, ((label, scores), generated) in enumerate(zip(_rows(explanation), _generated_rows(explanation))):
         cells = []
-        for (text, _), score in zip(explanation.features, scores):
+        for text, score in zip(columns, [*scores, *generated]):
+            if score is None:
+                cells.append(tag("td", "", class_="ll-masked", title=f"{label} <- {text}: not before this token"))
+                continue
             shade = scale.shade(score)
             cells.append(
                 tag(
                     "td",
                     format_score(score),
                     style=f"background-color:{shade.background};color:{shade.foreground}",
-                    title=f"{label} <- {visible(text)}: {exact_score(score)}",
+                    title=f"{label} <- {text}: {exact_score(score)}",
                 )
             )
         body.append(tag("tr", tag("th", tag("label", label, for_=f"{key}-r{i}")), *cells))
@@ -195,16 +216,24 @@ def plot_generation(explanation: GenerationExplanation, scale: str | float = "sh
         raise MissingDependencyError("image export needs matplotlib: pip install 'limelight[plot]'") from error
     colours = _scale(explanation, scale, percentile)
     rows = _rows(explanation)
-    values = [scores for _, scores in rows]
-    palette = ListedColormap([to_hex(diverging_rgb(2.0 * i / 255 - 1.0)) for i in range(256)])
-    n_rows, n_cols = len(rows), len(explanation.features)
+    values = [
+        [*scores, *(float("nan") if s is None else s for s in generated)]
+        for (_, scores), generated in zip(rows, _generated_rows(explanation))
+    ]
+    palette = ListedColormap([to_hex(diverging_rgb(2.0 * i / 255 - 1.0)) for i in range(256)]).with_extremes(bad="#dddddd")  # masked cells
+    labels = [visible(text) for text, _ in explanation.features]
+    if explanation.generated_matrix is not None:
+        labels += [visible(token) for token in explanation.generated]
+    n_rows, n_cols = len(rows), len(labels)
     figure = Figure(figsize=(max(4.0, 0.42 * n_cols + 2.2), max(2.0, 0.32 * n_rows + 2.0)), facecolor="white", layout="constrained")
     axes = figure.add_subplot()
     limit = colours.limit or 1.0
     image = axes.imshow(values, cmap=palette, vmin=-limit, vmax=limit, aspect="auto")
-    axes.set_xticks(range(n_cols), [visible(text) for text, _ in explanation.features], rotation=60, ha="right", fontsize=8)
+    axes.set_xticks(range(n_cols), labels, rotation=60, ha="right", fontsize=8)
     axes.set_yticks(range(n_rows), [label for label, _ in rows], fontsize=8)
     axes.axhline(0.5, color="#333333", linewidth=1.0)
+    if explanation.generated_matrix is not None:
+        axes.axvline(len(explanation.features) - 0.5, color="#333333", linewidth=1.0)
     title = f"{explanation.method}: {explanation.quantity}" + ("" if explanation.contrast is None else f" vs {explanation.contrast!r}")
     axes.set_title(title, fontsize=9)
     figure.colorbar(image, ax=axes, shrink=0.8, label=colours.description if len(colours.description) < 40 else "score")

@@ -107,12 +107,21 @@ class _Canvas:
 
 
 def _words(canvas: _Canvas, explanation: Explanation, index: int, level: Level, scale: ColorScale) -> None:
-    """Lay out the original text: scored pieces as coloured boxes, plain text between them."""
+    """Lay out the original text: scored pieces as coloured boxes, plain text between them.
+
+    Each segment starts on a line of its own, after its name (``question:``, ``premise:``...) when
+    the explanation names its segments.
+    """
     line_height = 2.0 * _TEXT_SIZE
     limit = canvas.width_chars
-    for segment in pieces(explanation, level):
+    names = explanation.segment_names
+    for number, segment in enumerate(pieces(explanation, level)):
         canvas.y += line_height
         column = 0
+        if number < len(names):
+            label = f"{visible(names[number])}:"
+            canvas.text(_MARGIN, label, _TEXT_SIZE, color="#666666", fontstyle="italic", gid=f"segment-{index}-{number}")
+            column = _display_width(label) + 1
         for piece in segment:
             runs = [visible(piece.text)] if piece.span is not None else _plain_runs(visible(piece.text))
             for run in runs:
@@ -200,7 +209,8 @@ def plot_heatmap(
     """A figure of one or many explanations as coloured word boxes, with header facts and legend.
 
     Options as in :func:`limelight.viz.render_html`; ``width_chars`` is where lines wrap. Each
-    box has ``gid`` ``"span-<record>-<span index>"`` (an ``id`` in SVG output).
+    box has ``gid`` ``"span-<record>-<span index>"`` (an ``id`` in SVG output), each segment name
+    (``Explanation.segment_names``, written before its segment) ``"segment-<record>-<segment>"``.
     """
     items = as_explanation_list(explanations)
     scales = color_scales(items, level, scale, percentile)

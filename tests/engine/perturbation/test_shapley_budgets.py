@@ -39,8 +39,9 @@ ESTIMATORS = [
     (KernelShap, {"sampling": "stratified"}),
     (KernelShap, {"sampling": "leverage"}),
     (KernelShap, {"paired": False, "sampling": "stratified"}),
+    (KernelShap, {"sampling": "stratified", "regression_adjusted": True}),
 ]
-IDS = ["permutations-antithetic", "permutations", "kernel", "stratified", "leverage", "stratified-unpaired"]
+IDS = ["permutations-antithetic", "permutations", "kernel", "stratified", "leverage", "stratified-unpaired", "stratified-adjusted"]
 X = torch.ones(1, 8)
 EXACT = ShapleyValues(eight).attribute(X).extras.feature_scores[0]
 

@@ -125,6 +125,33 @@ def test_epsilon_matches_captum(net) -> None:
     torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-5 * float(theirs.abs().max()))
 
 
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("net", [ModuleCNN, MLP])
+def test_gamma_and_epsilon_per_layer_match_captum(net, bias) -> None:
+    """Captum's GammaRule keeps the bias and stabilises by its epsilon: Gamma(gamma, epsilon, modify_bias=False)."""
+    from captum.attr._utils.lrp_rules import EpsilonRule, GammaRule
+
+    model = net(bias=bias).double().eval()
+    x = draw(3, 3, 8, 8) if net is ModuleCNN else draw(3, 6)
+    layers = [(name, m) for name, m in model.named_modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    pairs = [
+        (GammaRule(0.25), Gamma(0.25, 1e-9, modify_bias=False)),
+        (EpsilonRule(0.01), Epsilon(0.01)),
+        (EpsilonRule(1e-9), Epsilon(1e-9)),
+    ]
+    for (_, module), (theirs_rule, _) in zip(layers, pairs):
+        module.rule = theirs_rule
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = captum.LRP(model).attribute(x, target=1).detach()
+    composite = Composite("test", layers={name: ours_rule for (name, _), (_, ours_rule) in zip(layers, pairs)})
+    ours = LRP(model, composite=composite).attribute(x, target=1).attributions
+    torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-5 * float(theirs.abs().max()))
+    if bias:  # the default Gamma modifies the bias too (zennit's convention): a different result
+        zennit_like = {name: Gamma(0.25, 1e-9) if i == 0 else rule for i, (name, rule) in enumerate(composite.layers.items())}
+        assert not torch.allclose(LRP(model, composite=Composite("test", layers=zennit_like)).attribute(x, target=1).attributions, theirs)
+
+
 def test_results_do_not_depend_on_the_batch_or_chunk_size() -> None:
     model, x = TinyCNN().double().eval(), draw(5, 3, 8, 8)
     method = LRP(model, composite="epsilon_gamma_box")

@@ -92,3 +92,20 @@ def test_text_lrp_takes_a_composite() -> None:
     model, tokenizer = tiny_classifier("bert")
     explanation = limelight.explain(model, tokenizer, "a fine movie", method="lrp", composite="transformer_gamma")
     assert explanation.method_settings["composite"] == "transformer_gamma"
+
+
+def test_reveal_cancel_on_bert_and_through_text_explain() -> None:
+    model = family("bert").eval()
+    ids = torch.randint(3, 40, (3, 6), generator=torch.Generator().manual_seed(1))
+    kwargs = {"forward_kwargs": {"attention_mask": torch.ones_like(ids)}}
+    embeddings = model.get_input_embeddings()
+    rescale = LayerDeepLift(model, embeddings).attribute(ids, torch.zeros_like(ids), target=1, **kwargs)
+    reveal = LayerDeepLift(model, embeddings, rule="reveal_cancel").attribute(ids, torch.zeros_like(ids), target=1, **kwargs)
+    change = (reveal.input_value - reveal.baseline_value).abs()
+    assert (reveal.delta.abs() <= 1e-4 * change + 1e-6).all(), (reveal.delta, change)
+    assert not torch.allclose(reveal.attributions, rescale.attributions, rtol=0, atol=1e-7)
+    text_model, tokenizer = tiny_classifier("bert")
+    explanation = limelight.explain(text_model, tokenizer, "a fine and good movie", method="deeplift", rule="reveal_cancel")
+    assert explanation.method_settings["rule"] == "reveal_cancel"
+    evidence = explanation.evidence
+    assert abs(evidence.delta) < 1e-3 * max(1.0, abs(evidence.input_value - evidence.baseline_value))

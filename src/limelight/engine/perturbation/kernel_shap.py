@@ -16,7 +16,9 @@ mass on them (at least one pair each, at most all their coalitions), and draws t
 replacement as windows of random orders, so every feature is drawn about equally often; a size
 drawn in full has no sampling error. ``sampling="leverage"`` draws sizes uniformly (the
 leverage scores of the kernel regression, Musco & Witter 2024) and reweights them. Standard
-errors per feature come from the spread of the draws (:mod:`.uncertainty`).
+errors per feature come from the spread of the draws (:mod:`.uncertainty`). With
+``regression_adjusted=True`` the fit is corrected by a cubic single-index surrogate whose Shapley
+values are exact (:mod:`.adjustment`), once at least ``4 F`` coalitions are drawn.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from ..options import SampledOptions
 from ..result import Attribution, SurrogateFit
 from ..targets import TargetSpec
 from ..validation import check_choice, check_optional_count, seeded_generator
+from .adjustment import rows_needed, surrogate_split
 from .budget import check_budget, example_generator, too_small
 from .evaluator import CoalitionEvaluator
 from .method import FeatureKwargs, PerturbationMethod, Scores, evaluate_with_ends, random_subsets
@@ -234,12 +237,14 @@ def _distinct_draws(
 
 @dataclass(frozen=True)
 class KernelShapOptions(SampledOptions):
-    """KernelSHAP's options: ``n_samples`` coalitions (``None``: ``2 F + 2048``) or an ``n_evaluations`` budget, ``paired`` draws, ``sampling``, the ``seed`` used."""
+    """KernelSHAP's options: ``n_samples`` coalitions (``None``: ``2 F + 2048``) or an ``n_evaluations`` budget, ``paired`` draws,
+    ``sampling``, ``regression_adjusted``, the ``seed`` used."""
 
     n_samples: int | None = None
     paired: bool = True
     n_evaluations: int | None = None
     sampling: str = "kernel"
+    regression_adjusted: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -247,6 +252,7 @@ class KernelShapOptions(SampledOptions):
         check_budget(self.n_samples, self.n_evaluations)
         check_choice("sampling", self.sampling, SAMPLINGS)
         object.__setattr__(self, "paired", bool(self.paired))
+        object.__setattr__(self, "regression_adjusted", bool(self.regression_adjusted))
 
     @property
     def budgeted(self) -> bool:
@@ -261,7 +267,9 @@ class KernelShap(PerturbationMethod[KernelShapOptions]):
     ``2^F - 2``. Repeated coalitions are evaluated once. ``n_evaluations=B`` instead spends at
     most ``B`` rows per example (the empty and full coalitions included) on distinct coalitions,
     each example drawing from its own stream; ``sampling="stratified"`` or ``"leverage"`` choose
-    how coalitions are drawn (see the module; ``"stratified"`` is the most accurate per evaluation). ``extras.fit.r2`` is the weighted R^2 of each
+    how coalitions are drawn (see the module). ``regression_adjusted=True`` corrects the fit with a
+    cubic single-index surrogate (:mod:`~limelight.engine.perturbation.adjustment`); with
+    ``sampling="stratified"`` it is the most accurate per evaluation. ``extras.fit.r2`` is the weighted R^2 of each
     example's fit (how linear the model looks on these coalitions), ``extras.standard_errors``
     each score's estimated sampling error, and ``settings.seed`` the seed used. ``delta`` is
     ``sum(phi) - (f(x) - f(baseline))``, zero up to rounding.
@@ -281,10 +289,18 @@ class KernelShap(PerturbationMethod[KernelShapOptions]):
         seed: int | None = None,
         n_evaluations: int | None = None,
         sampling: str = "kernel",
+        regression_adjusted: bool = False,
         **common: Unpack[FeatureKwargs],
     ) -> Attribution:
         """KernelSHAP values of the features of ``inputs`` (see :class:`PerturbationMethod`)."""
-        options = self.make_options(n_samples=n_samples, paired=paired, seed=seed, n_evaluations=n_evaluations, sampling=sampling)
+        options = self.make_options(
+            n_samples=n_samples,
+            paired=paired,
+            seed=seed,
+            n_evaluations=n_evaluations,
+            sampling=sampling,
+            regression_adjusted=regression_adjusted,
+        )
         return self._run(inputs, baselines, target, options, common)
 
     def _scores(self, evaluator: CoalitionEvaluator, options: KernelShapOptions) -> Scores:
@@ -299,10 +315,15 @@ class KernelShap(PerturbationMethod[KernelShapOptions]):
             if design.shape[0] == 0:
                 scores[example, : z.shape[1]] = v[0] - v[1]
                 continue
-            phi = sum_constrained_least_squares(design, gain, weights, v[0] - v[1])
-            scores[example, : z.shape[1]] = phi
-            errors[example, : z.shape[1]] = regression_standard_errors(design, gain, weights, v[0] - v[1], phi, units, strata)
+            total = v[0] - v[1]
+            phi = sum_constrained_least_squares(design, gain, weights, total)
             r2[example] = weighted_r2(gain, design @ phi, weights)
+            offset = torch.zeros_like(phi)
+            if options.regression_adjusted and bool((units >= 0).any()) and design.shape[0] >= rows_needed(z.shape[1]):
+                offset, gain, total = surrogate_split(design, gain, weights, total, phi)
+                phi = sum_constrained_least_squares(design, gain, weights, total)
+            scores[example, : z.shape[1]] = offset + phi
+            errors[example, : z.shape[1]] = regression_standard_errors(design, gain, weights, total, phi, units, strata)
         fx, fb = torch.stack([v[0] for v in values]), torch.stack([v[1] for v in values])
         return Scores(
             scores, delta=scores.sum(1) - (fx - fb), input_value=fx, baseline_value=fb, fit=SurrogateFit(r2), standard_errors=errors

@@ -4,18 +4,20 @@
 function calls and hooks modules while a ``with`` block runs, and removes everything when it ends.
 Rules are small objects: function rules (:mod:`.functions` for DeepLift and LRP,
 :mod:`.rectifiers` for guided backpropagation and deconvolution) and LRP layer rules
-(:mod:`.layers`) grouped into composites (:mod:`.composites`). Methods: DeepLift, DeepLiftShap,
+(:mod:`.layers`) grouped into composites (:mod:`.composites`); DeepLift's RevealCancel rule splits
+layer outputs into positive and negative changes (:mod:`.reveal_cancel`). Methods: DeepLift, DeepLiftShap,
 LayerDeepLift (:mod:`.deeplift`), LRP, LayerLRP (:mod:`.lrp`), GuidedBackprop, Deconvolution
-(:mod:`.guided`), GuidedGradCam.
+(:mod:`.guided`), GuidedGradCam; NeuronDeepLift, NeuronDeepLiftShap, NeuronLRP (:mod:`.neurons`).
 """
 
 from .composites import COMPOSITES, Composite, epsilon_gamma_box
 from .context import Propagation, modified_backward
-from .deeplift import DeepLift, DeepLiftShap, LayerDeepLift
+from .deeplift import DeepLift, DeepLiftOptions, DeepLiftShap, LayerDeepLift
 from .guided import Deconvolution, GuidedBackprop
 from .guided_grad_cam import GuidedGradCam, GuidedGradCamOptions
 from .layers import AlphaBeta, Epsilon, Flat, Gamma, LayerRule, WSquare, ZBox, ZPlus
 from .lrp import LRP, LayerLRP, LRPOptions
+from .neurons import NeuronDeepLift, NeuronDeepLiftShap, NeuronLRP
 
 __all__ = [
     "COMPOSITES",
@@ -24,6 +26,7 @@ __all__ = [
     "Composite",
     "Deconvolution",
     "DeepLift",
+    "DeepLiftOptions",
     "DeepLiftShap",
     "Epsilon",
     "Flat",
@@ -35,6 +38,9 @@ __all__ = [
     "LayerDeepLift",
     "LayerLRP",
     "LayerRule",
+    "NeuronDeepLift",
+    "NeuronDeepLiftShap",
+    "NeuronLRP",
     "Propagation",
     "WSquare",
     "ZBox",

@@ -36,6 +36,7 @@ from .functions import NonlinearFunctions, derivative_of, graded
 from .layers import InputRule, layer_function
 from .rectifiers import GradientRule, RectifierFunctions
 from .reference import PairedRows, Reference
+from .reveal_cancel import reveal_cancel
 from .surrogates import ORDINARY, Handover, entry, scaled
 
 
@@ -101,6 +102,7 @@ class Propagation:
         self.path: list[tuple[str, nn.Module]] = []
         self.entries: dict[int, Handover] = {}
         self.handed_over = False
+        self.splits = functions.splits if isinstance(functions, NonlinearFunctions) else None
         if isinstance(functions, NonlinearFunctions):
             functions.where = self.where
             functions.inside_module = lambda: bool(self.path)
@@ -120,11 +122,10 @@ class Propagation:
         frozen: list[nn.Parameter] = []
         try:
             if self.reference is not None:
-                for root in find_modules(self.forward):
-                    for name, module in root.named_modules():
-                        handles.append(module.register_forward_pre_hook(self._enter(name, module)))
-                        handles.append(module.register_forward_hook(self._leave(name, module)))
-                    frozen += [p for p in root.parameters() if p.requires_grad]
+                for name, module in _modules_once(find_modules(self.forward)):
+                    handles.append(module.register_forward_pre_hook(self._enter(name, module)))
+                    handles.append(module.register_forward_hook(self._leave(name, module)))
+                    frozen += [p for p in module.parameters(recurse=False) if p.requires_grad]
                 for parameter in frozen:
                     parameter.requires_grad_(False)
             with _Intercept(self):
@@ -136,6 +137,8 @@ class Propagation:
                 parameter.requires_grad_(True)
             self.path.clear()
             self.entries.clear()
+            if self.splits is not None:
+                self.splits.clear()
             self.replacing = 0
 
     def _enter(self, name: str, module: nn.Module) -> Callable[..., None]:
@@ -170,6 +173,8 @@ class Propagation:
                     return self._rescale_module(module, x, output)
                 if fn is not None and self.composite is not None:
                     return self._layer_rule(name, module, fn, x, output, where)
+                if fn is not None and self.splits is not None:
+                    return self.splits.record(fn, module, x, output, self.where)
                 return None
             finally:
                 self.paused = False
@@ -181,6 +186,9 @@ class Propagation:
         if self.reference is None:
             return output
         slope = lambda: derivative_of(module.forward, x)  # noqa: E731  (.forward: no hooks run again)
+        split = None if self.splits is None else self.splits.take(x, inplace=False)
+        if split is not None:
+            return reveal_cancel(module.forward, x, split, self.reference, slope, self.where, inplace=False)
         return scaled(x, output, self.reference.multiplier(x, output, slope, self.where))
 
     def _layer_rule(self, name: str, module: nn.Module, fn: Any, x: Tensor, output: Tensor, where: str) -> Tensor | None:
@@ -214,6 +222,10 @@ class Propagation:
             if isinstance(self.reference, PairedRows):
                 self.reference.rows = args[0].shape[0] if args and isinstance(args[0], Tensor) else None
             self.entries.clear()
+            self.path.clear()  # a forward stopped by an exception (a neuron forward) leaves its modules on the path
+            self.replacing = 0
+            if self.splits is not None:
+                self.splits.clear()
             if not relevance:
                 return forward(*args, **kwargs)
             self.handed_over = False
@@ -253,6 +265,17 @@ class Propagation:
         if isinstance(value, tuple):
             return type(value)(self._mark(v) for v in value)
         return value
+
+
+def _modules_once(roots: list[nn.Module]) -> Iterator[tuple[str, nn.Module]]:
+    """Every module of ``roots`` once, named from the outermost root (a forward may hold a model and one of its layers)."""
+    inner = {id(m) for root in roots for m in root.modules() if m is not root}
+    seen: set[int] = set()
+    for root in (r for r in roots if id(r) not in inner):
+        for name, module in root.named_modules():
+            if id(module) not in seen:
+                seen.add(id(module))
+                yield name, module
 
 
 def check_interceptable(forward: Callable[..., Any]) -> None:

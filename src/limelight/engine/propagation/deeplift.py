@@ -1,4 +1,4 @@
-"""DeepLift (Rescale), DeepLiftShap and LayerDeepLift: one backward pass whose multipliers add up.
+"""DeepLift (Rescale or RevealCancel), DeepLiftShap and LayerDeepLift: one backward pass whose multipliers add up.
 
 Each example is evaluated next to its baseline in the same forward (rows ``2r`` and ``2r + 1``),
 so every nonlinear operation sees both and passes back its multiplier
@@ -8,12 +8,14 @@ operations, element-wise nonlinearities, products, normalisations and softmaxes 
 to ``f(x) - f(b)`` (Shrikumar et al., 2017, "summation-to-delta"), which every result reports as
 its ``delta``. Max pooling follows DeepLift's own rule; operations without a rule (maxima,
 division by an attributed tensor) are refused with an error naming the module. DeepLiftShap
-averages DeepLift over a distribution of baselines (Lundberg & Lee, 2017).
+averages DeepLift over a distribution of baselines (Lundberg & Lee, 2017). ``rule="reveal_cancel"``
+gives activations fed by layers with weights separate multipliers for the positive and negative
+parts of their input change (:mod:`.reveal_cancel`), still summing to ``f(x) - f(b)``.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -29,12 +31,29 @@ from ..inputs import BaselineSpec, Inputs, as_tuple
 from ..options import CommonKwargs, MethodOptions
 from ..result import Attribution
 from ..targets import TargetSpec
+from ..validation import check_choice
 from .context import Propagation
 from .functions import NonlinearFunctions
 from .reference import PairedRows
+from .reveal_cancel import Splits
+
+RULES = ("rescale", "reveal_cancel")
+"""DeepLift's rules for nonlinearities (Shrikumar et al., 2017): Rescale (the default) and RevealCancel."""
 
 
-def paired_rows(call: Call, forward: Any, x: Points, b: Points, baseline_of: Tensor, per_example: int) -> tuple[Points, Tensor, Tensor]:
+@dataclass(frozen=True)
+class DeepLiftOptions(MethodOptions):
+    """DeepLift's setting as recorded in results: the rule for nonlinearities."""
+
+    rule: str = "rescale"
+
+    def __post_init__(self) -> None:
+        check_choice("rule", self.rule, RULES)
+
+
+def paired_rows(
+    call: Call, forward: Any, x: Points, b: Points, baseline_of: Tensor, per_example: int, rule: str
+) -> tuple[Points, Tensor, Tensor]:
     """Attributions averaged over each example's ``per_example`` pairs (example, ``b[baseline_of[pair]]``), ``f(x)`` and mean ``f(b)``.
 
     Rows come in pairs (input, baseline) inside every chunk, so chunking changes nothing.
@@ -72,7 +91,8 @@ def paired_rows(call: Call, forward: Any, x: Points, b: Points, baseline_of: Ten
     chunk = call.chunk_rows(x, probe)
     chunk = max(2, chunk - chunk % 2)
     reference = PairedRows()
-    context = Propagation(forward, NonlinearFunctions(reference), reference)
+    splits = Splits(reference) if rule == "reveal_cancel" else None
+    context = Propagation(forward, NonlinearFunctions(reference, splits), reference)
     with context.active():
         accumulated = replace(call, model=context.bind(call.model, len(x))).run(plan, chunk)
     attributions = tuple(s.to(p.dtype) for s, p in zip(accumulated.gradient_sums, x))
@@ -85,15 +105,31 @@ def _result(name: str, attributions: Points, fx: Tensor, fb: Tensor, options: Me
     return Attribution(attributions, method=name, evidence=evidence, settings=options)
 
 
-class DeepLift(GradientMethod[MethodOptions]):
-    """DeepLift with the Rescale rule, against ``baselines`` (zeros by default); ``delta`` checks summation-to-delta.
+class _Paired(GradientMethod[DeepLiftOptions]):
+    """What DeepLift and DeepLiftShap share: the rule for nonlinearities, given at construction or per call."""
 
-    With ``layer``, attributions are for that module's output (or inputs), and baselines are
-    given in input space or at the layer (``layer_baselines``), as for Layer Integrated Gradients.
+    options_type = DeepLiftOptions
+
+    def __init__(self, forward: Any, layer: nn.Module | None = None, *, rule: str = "rescale", **kwargs: Any) -> None:
+        super().__init__(forward, layer, **kwargs)
+        self.rule = DeepLiftOptions(rule=rule).rule
+
+    def make_options(self, **given: Any) -> DeepLiftOptions:
+        return super().make_options(**{"rule": self.rule, **given})
+
+    def _options(self, rule: str | None) -> DeepLiftOptions:
+        return self.make_options() if rule is None else self.make_options(rule=rule)
+
+
+class DeepLift(_Paired):
+    """DeepLift against ``baselines`` (zeros by default); ``delta`` checks summation-to-delta.
+
+    ``rule``: ``"rescale"`` (the default) or ``"reveal_cancel"`` (see the module docstring). With
+    ``layer``, attributions are for that module's output (or inputs), and baselines are given in
+    input space or at the layer (``layer_baselines``), as for Layer Integrated Gradients.
     """
 
     name = "deeplift"
-    options_type = MethodOptions
 
     def attribute(
         self,
@@ -102,13 +138,17 @@ class DeepLift(GradientMethod[MethodOptions]):
         target: TargetSpec = None,
         *,
         layer_baselines: BaselineSpec = None,
+        rule: str | None = None,
         **common: Unpack[CommonKwargs],
     ) -> Attribution:
-        """DeepLift attributions of ``target``: ``(x - b) * multiplier``, summing to ``f(x) - f(b)``."""
-        return self.run(inputs, baselines, target, self.make_options(), common, layer_baselines=layer_baselines)
+        """DeepLift attributions of ``target``: ``(x - b) * multiplier``, summing to ``f(x) - f(b)``.
 
-    def attribute_points(self, call: Call, x: Points, b: Points, options: MethodOptions) -> Attribution:
-        attributions, fx, fb = paired_rows(call, self.forward, x, b, torch.arange(call.n_examples), 1)
+        ``rule`` replaces the constructor's for this call (the text front end passes it through).
+        """
+        return self.run(inputs, baselines, target, self._options(rule), common, layer_baselines=layer_baselines)
+
+    def attribute_points(self, call: Call, x: Points, b: Points, options: DeepLiftOptions) -> Attribution:
+        attributions, fx, fb = paired_rows(call, self.forward, x, b, torch.arange(call.n_examples), 1, options.rule)
         return _result(self.name, attributions, fx, fb, options)
 
 
@@ -128,19 +168,24 @@ class LayerDeepLift(DeepLift):
         super().__init__(forward, layer, **kwargs)
 
 
-class DeepLiftShap(GradientMethod[MethodOptions]):
+class DeepLiftShap(_Paired):
     """DeepLift averaged over a distribution of baselines shaped ``(M, ...)``: ``delta`` is against ``f(x) - mean f(b)``."""
 
     name = "deeplift_shap"
-    options_type = MethodOptions
 
     def attribute(
-        self, inputs: Inputs, baselines: Tensor | tuple[Tensor, ...], target: TargetSpec = None, **common: Unpack[CommonKwargs]
+        self,
+        inputs: Inputs,
+        baselines: Tensor | tuple[Tensor, ...],
+        target: TargetSpec = None,
+        *,
+        rule: str | None = None,
+        **common: Unpack[CommonKwargs],
     ) -> Attribution:
-        """DeepLiftShap attributions of ``target``: the mean of DeepLift over every baseline."""
-        return self.run(inputs, baselines, target, self.make_options(), common)
+        """DeepLiftShap attributions of ``target``: the mean of DeepLift over every baseline (``rule`` as for DeepLift)."""
+        return self.run(inputs, baselines, target, self._options(rule), common)
 
-    def make_options(self, **given: Any) -> MethodOptions:
+    def make_options(self, **given: Any) -> DeepLiftOptions:
         if self.layer is not None:
             raise InvalidInputError("DeepLiftShap attributes to the inputs; construct it without a layer")
         return super().make_options(**given)
@@ -159,7 +204,7 @@ class DeepLiftShap(GradientMethod[MethodOptions]):
     def expand_baselines(self, b: Points, repeats: int) -> Points:
         return b
 
-    def attribute_points(self, call: Call, x: Points, b: Points, options: MethodOptions) -> Attribution:
+    def attribute_points(self, call: Call, x: Points, b: Points, options: DeepLiftOptions) -> Attribution:
         m = b[0].shape[0]
-        attributions, fx, fb = paired_rows(call, self.forward, x, b, torch.arange(m).repeat(call.n_examples), m)
+        attributions, fx, fb = paired_rows(call, self.forward, x, b, torch.arange(m).repeat(call.n_examples), m, options.rule)
         return _result(self.name, attributions, fx, fb, options)

@@ -6,7 +6,8 @@ reshapes, means, embeddings, masks) keep their ordinary gradient; nonlinear ones
 call by call, so functional activations and modules run several times are handled at every use:
 
 - element-wise activations (ReLU family, GELU, SiLU, tanh, sigmoid, ...): Rescale,
-  ``(y - y_ref) / (x - x_ref)``; with LRP's zero reference that is the identity rule ``y / x``,
+  ``(y - y_ref) / (x - x_ref)``, or DeepLift's RevealCancel on request (:mod:`.reveal_cancel`);
+  with LRP's zero reference Rescale is the identity rule ``y / x``,
   which passes relevance through unchanged. DeepLift also rescales element-wise maths
   (``exp``, ``sqrt``, ``pow`` with a constant exponent, ...), which keeps it exactly complete;
 - products of two attributed tensors (``a * b``, ``matmul``, ``einsum``): each factor is
@@ -37,6 +38,7 @@ from torch import Tensor
 
 from ...errors import InvalidInputError
 from .reference import Reference
+from .reveal_cancel import Splits, reveal_cancel
 from .surrogates import ORDINARY, scaled, substitute
 
 ACTIVATIONS = frozenset(
@@ -101,8 +103,10 @@ class NonlinearFunctions:
     is running (a softmax outside every module belongs to an output transform, not to attention).
     """
 
-    def __init__(self, reference: Reference) -> None:
+    def __init__(self, reference: Reference, splits: Splits | None = None) -> None:
         self.reference = reference
+        self.splits = splits
+        """RevealCancel's record of split layer outputs (``None``: Rescale everywhere)."""
         self.where: Callable[[], str] = lambda: "the forward"
         self.inside_module: Callable[[], bool] = lambda: False
 
@@ -146,11 +150,15 @@ class NonlinearFunctions:
 
     def rescale(self, func: Any, args: Sequence[Any], kwargs: dict[str, Any], name: str) -> Tensor:
         """An element-wise call whose derivative is its Rescale multiplier (in place when the call was)."""
-        x = args[0]
+        x, inplace = args[0], _in_place(name, args, kwargs)
+        elementwise = lambda t: func(t, *args[1:], **kwargs)  # noqa: E731
+        slope = lambda: derivative_of(elementwise, x)  # noqa: E731
+        split = self.splits.take(x, inplace) if self.splits is not None and name in ACTIVATIONS else None
+        if split is not None:
+            return reveal_cancel(elementwise, x, split, self.reference, slope, self.where, inplace)
         with torch.no_grad():
-            value = func(x.detach().clone(), *args[1:], **kwargs)
-        multiplier = self.reference.multiplier(x, value, lambda: derivative_of(lambda t: func(t, *args[1:], **kwargs), x), self.where)
-        return scaled(x, value, multiplier, _in_place(name, args, kwargs))
+            value = elementwise(x.detach().clone())
+        return scaled(x, value, self.reference.multiplier(x, value, slope, self.where), inplace)
 
     def bilinear(self, func: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> Tensor:
         """A product of two attributed tensors, each differentiated with the other at its midpoint."""

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ...errors import InvalidInputError
-from .surrogates import Handover, substitute
+from .surrogates import Handover, scaled, substitute
 
 LayerFn = Callable[[Tensor, Tensor, "Tensor | None"], Tensor]
 """``(input, weight, bias) -> output``: a layer's computation with given parameters."""
@@ -74,7 +74,15 @@ def is_dense(module: nn.Module) -> bool:
 
 def stabilize(z: Tensor, epsilon: float) -> Tensor:
     """``z + epsilon * sign(z)`` with ``sign(0) = 1``."""
-    return z + epsilon * torch.where(z >= 0, torch.ones_like(z), -torch.ones_like(z))
+    return torch.where(z >= 0, z + epsilon, z - epsilon)
+
+
+def stabilized_ratio(z: Tensor, epsilon: float) -> Tensor:
+    """``z / (z + epsilon sign z)`` (1 where that is ``0 / 0``), as ``|z| / (|z| + epsilon)``: the same bits, fewer operations."""
+    if epsilon == 0:
+        return torch.ones_like(z)
+    size = z.abs()
+    return size / (size + epsilon)
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,14 @@ class Part:
     inputs: Modifier = _same
     params: Modifier = _same
     bias: bool = True
+    bias_params: Modifier | None = None
+    """The bias's modifier (``None``: the same as the weight's)."""
+
+    def modified_bias(self, bias: Tensor | None) -> Tensor | None:
+        """The bias this part evaluates the layer with (``None``: no bias)."""
+        if not self.bias or bias is None:
+            return None
+        return (self.params if self.bias_params is None else self.bias_params)(bias)
 
 
 @dataclass(frozen=True)
@@ -113,16 +129,18 @@ class LayerRule:
 
     def surrogate(self, fn: LayerFn, module: nn.Module, x: Tensor, z: Tensor) -> Tensor:
         """A graph from ``x`` whose gradient is the rule's ``g_x`` for the layer output ``z``."""
+        terms = self.terms()
+        if len(terms) == 1 and terms[0].is_layer:  # epsilon: the layer's own gradient, scaled (no surrogate graph)
+            return z if self.stabilizer == 0 else scaled(z, z, stabilized_ratio(z.detach(), self.stabilizer))
         weight, bias = parameters_of(module)
         total = torch.zeros_like(z)
-        for term in self.terms():
+        for term in terms:
             if term.is_layer:
-                denominator = stabilize(z.detach(), self.stabilizer)
-                total = total + z * torch.where(denominator == 0, torch.ones_like(z), z.detach() / denominator)
+                total = total + z * stabilized_ratio(z.detach(), self.stabilizer)
                 continue
             zt = torch.zeros_like(z)
             for part in term.parts:
-                zt = zt + fn(part.inputs(x), part.params(weight), part.params(bias) if part.bias and bias is not None else None)
+                zt = zt + fn(part.inputs(x), part.params(weight), part.modified_bias(bias))
             denominator = stabilize(zt.detach(), self.stabilizer)
             ratio = torch.where(denominator == 0, torch.ones_like(z), z.detach() / denominator)
             total = total + term.coefficient * zt * ratio
@@ -150,17 +168,26 @@ class Epsilon(LayerRule):
 
 
 class Gamma(LayerRule):
-    """LRP-gamma: weights ``W + gamma W^+`` (and bias ``b + gamma b^+``) favour positive contributions (inputs >= 0)."""
+    """LRP-gamma: weights ``W + gamma W^+`` (and bias ``b + gamma b^+``) favour positive contributions (inputs >= 0).
 
-    def __init__(self, gamma: float = 0.25) -> None:
-        if not gamma >= 0:
-            raise InvalidInputError(f"gamma must be >= 0, got {gamma}")
-        self.gamma = float(gamma)
-        self.name = f"gamma({self.gamma:g})"
+    ``epsilon`` stabilises the denominators; ``modify_bias=False`` keeps the bias as it is
+    (Captum's ``GammaRule``; zennit and the default modify it like the weights).
+    """
+
+    def __init__(self, gamma: float = 0.25, epsilon: float = 1e-6, modify_bias: bool = True) -> None:
+        if not (gamma >= 0 and epsilon >= 0):
+            raise InvalidInputError(f"gamma and epsilon must be >= 0, got gamma={gamma}, epsilon={epsilon}")
+        self.gamma, self.epsilon, self.modify_bias = float(gamma), float(epsilon), modify_bias
+        extra = ("" if epsilon == 1e-6 else f", epsilon={self.epsilon:g}") + ("" if modify_bias else ", bias kept")
+        self.name = f"gamma({self.gamma:g}{extra})"
 
     def terms(self) -> tuple[Term, ...]:
         gamma = self.gamma
-        return (Term(1.0, (Part(params=lambda p: p + gamma * p.clamp(min=0)),)),)
+        return (Term(1.0, (Part(params=lambda p: p + gamma * p.clamp(min=0), bias_params=None if self.modify_bias else _same),)),)
+
+    @property
+    def stabilizer(self) -> float:
+        return self.epsilon
 
 
 class AlphaBeta(LayerRule):

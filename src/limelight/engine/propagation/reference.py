@@ -46,6 +46,10 @@ class Reference:
         """The reference of every row of ``t``."""
         return torch.zeros_like(t)
 
+    def ends(self, t: Tensor, where: Callable[[], str]) -> tuple[Tensor, Tensor]:
+        """The two ends of each row's change, shaped like ``t``: the input's value and the reference's."""
+        return t, torch.zeros_like(t)
+
     def shared_max(self, t: Tensor, dim: int, where: Callable[[], str]) -> Tensor:
         """The maximum of ``t`` along ``dim`` over ``t`` and its reference (a shift both can use)."""
         return t.amax(dim, keepdim=True)
@@ -56,14 +60,24 @@ class Reference:
         ``derivative`` may be a function computing it, called only when some inputs do agree.
         """
         dx, dy = self.difference(x.detach(), where), self.difference(y.detach().to(x.dtype), where)
-        size = x.detach().abs() + (x.detach() - dx).abs()
-        limit = torch.clamp(size * _relative_tolerance(x.dtype), min=RESCALE_EPS)
-        small = ~(dx.abs() >= limit)  # NaN (e.g. -inf - -inf in masked attention scores) counts as small
-        ratio = dy / torch.where(small, torch.ones_like(dx), dx)
-        if not bool(small.any()):
-            return ratio
-        slope = derivative() if callable(derivative) else derivative
-        return torch.where(small, slope.to(x.dtype).expand_as(x), ratio)
+        return ratio_or_slope(dy, dx, self.unchanged(x.detach(), dx), derivative)
+
+    def unchanged(self, x: Tensor, dx: Tensor) -> Tensor:
+        """Where ``x`` and its reference (nearly) agree: ``|dx|`` below ``sqrt(machine epsilon)`` of their size.
+
+        NaN (e.g. ``-inf - -inf`` in masked attention scores) counts as unchanged.
+        """
+        size = x.abs() + (x - dx).abs()
+        return ~(dx.abs() >= torch.clamp(size * _relative_tolerance(x.dtype), min=RESCALE_EPS))
+
+
+def ratio_or_slope(dy: Tensor, dx: Tensor, small: Tensor, derivative: Tensor | Callable[[], Tensor]) -> Tensor:
+    """``dy / dx``, or ``derivative`` (a tensor, or a function computing it only when needed) where ``small``."""
+    ratio = dy / torch.where(small, torch.ones_like(dx), dx)
+    if not bool(small.any()):
+        return ratio
+    slope = derivative() if callable(derivative) else derivative
+    return torch.where(small, slope.to(dx.dtype).expand_as(dx), ratio)
 
 
 class ZeroReference(Reference):
@@ -71,6 +85,11 @@ class ZeroReference(Reference):
 
     def difference(self, t: Tensor, where: Callable[[], str]) -> Tensor:
         return t
+
+    def unchanged(self, x: Tensor, dx: Tensor) -> Tensor:
+        """The base rule in fewer operations: against zero, ``|dx| >= limit`` exactly when ``RESCALE_EPS <= |x| < inf``."""
+        size = x.abs()
+        return ~((size >= RESCALE_EPS) & (size < float("inf")))
 
     def midpoint(self, t: Tensor, where: Callable[[], str]) -> Tensor:
         return t / 2
@@ -105,6 +124,11 @@ class PairedRows(Reference):
     def midpoint(self, t: Tensor, where: Callable[[], str]) -> Tensor:
         middle = self._pairs(t, where).mean(1)
         return torch.stack([middle, middle], 1).flatten(0, 1)
+
+    def ends(self, t: Tensor, where: Callable[[], str]) -> tuple[Tensor, Tensor]:
+        """The input row's value and the baseline row's, each on both rows of the pair."""
+        pairs = self._pairs(t, where)
+        return tuple(torch.stack([pairs[:, i], pairs[:, i]], 1).flatten(0, 1) for i in (0, 1))  # type: ignore[return-value]
 
     def partner(self, t: Tensor, where: Callable[[], str]) -> Tensor:
         """Each row's twin: the baseline row for an input row and the other way round."""
