@@ -96,32 +96,7 @@ def main() -> None:
             f"{row['cav_accuracy']:.2f} | {row['p_value']:.1e} | {row['p_adjusted']:.1e}{' *' if row['significant'] else ''} |"
         )
     (args.out / "tcav.json").write_text(json.dumps(result.to_dict(), indent=1) + "\n", encoding="utf-8")
-    plot_tcav(result, args.out / "tcav.png")
-
-
-def plot_tcav(result: limelight.TCAVResult, path: Path) -> None:
-    """Mean TCAV score per layer for each concept (error bars: sd over runs), the random scores dashed."""
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(7.0, 3.4), layout="constrained", facecolor="white")
-    ax = figure.add_subplot()
-    x = torch.arange(len(result.layers)).double()
-    width = 0.8 / len(result.concepts)
-    for c, concept in enumerate(result.concepts):
-        offset = x - 0.4 + width * (c + 0.5)
-        spread = result.scores[c].std(-1)
-        ax.bar(offset, result.mean[c], width, yerr=spread, label=concept, capsize=2)
-        ax.plot(offset, result.random_mean[c], "D", color="black", markerfacecolor="white", markersize=4)
-        for i in range(len(result.layers)):
-            if result.significant[c, i]:
-                ax.text(float(offset[i]), float(result.mean[c, i] + spread[i]) + 0.02, "*", ha="center", fontsize=12)
-    ax.axhline(0.5, color="#888888", linewidth=0.8, linestyle="--")
-    ax.set_xticks(x.tolist(), list(result.layers))
-    ax.set_ylim(0, 1.1)
-    ax.set_ylabel("TCAV score for 'negative'")
-    ax.set_title("white diamonds: mean score of random directions; *: p < 0.05 after Bonferroni", fontsize=8)
-    ax.legend(fontsize=8, loc="upper left", ncols=3)
-    figure.savefig(path, dpi=150)
+    limelight.viz.save_tcav(args.out / "tcav.png", result, target_name="negative")
 
 
 if __name__ == "__main__":

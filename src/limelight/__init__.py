@@ -8,7 +8,8 @@ Inside the model (Captum's ``(forward, layer)`` shape): :class:`LayerActivation`
 :class:`InternalInfluence`, :class:`LayerGradientXActivation`, :class:`LayerGradientShap`,
 :class:`LayerFeatureAblation`; neurons (``attribute(inputs, neuron_selector, ...)``): :class:`NeuronGradient`,
 :class:`NeuronIntegratedGradients`, :class:`NeuronConductance`, :class:`NeuronGradientShap`,
-:class:`NeuronFeatureAblation`. Concepts: :class:`TCAV` (:class:`Concept` sets, :class:`TCAVResult` with
+:class:`NeuronFeatureAblation`, :class:`NeuronDeepLift`, :class:`NeuronDeepLiftShap`, :class:`NeuronLRP`.
+Concepts: :class:`TCAV` (:class:`Concept` sets, :class:`TCAVResult` with
 p-values); attention heads: :func:`limelight.text.head_importance` (docs/internals.md).
 Text front end (Hugging Face classifiers): :func:`explain`, :class:`TextExplainer`,
 :func:`demo_model`. Vision front end (image classifiers): :func:`limelight.vision.explain_image`,
@@ -55,10 +56,13 @@ from .engine import (
     LayerLRP,
     Lime,
     NeuronConductance,
+    NeuronDeepLift,
+    NeuronDeepLiftShap,
     NeuronFeatureAblation,
     NeuronGradient,
     NeuronGradientShap,
     NeuronIntegratedGradients,
+    NeuronLRP,
     NoiseTunnel,
     Occlusion,
     Saliency,
@@ -134,10 +138,13 @@ __all__ = [
     "Lime",
     "LRP",
     "NeuronConductance",
+    "NeuronDeepLift",
+    "NeuronDeepLiftShap",
     "NeuronFeatureAblation",
     "NeuronGradient",
     "NeuronGradientShap",
     "NeuronIntegratedGradients",
+    "NeuronLRP",
     "NoiseTunnel",
     "Occlusion",
     "Saliency",

@@ -110,3 +110,30 @@ def test_a_contrast_equal_to_the_target_warns_and_scores_zero(one_word, tokenize
 def test_explanations_record_the_engine_method_that_ran(one_word, tokenizer, method, engine_method):
     explanation = TextExplainer(one_word, tokenizer, method=method).explain("the movie was great fun", target=1)
     assert explanation.method_settings["engine_method"] == engine_method
+
+
+@pytest.fixture
+def random_bert(tokenizer):
+    torch.manual_seed(0)
+    config = transformers.BertConfig(
+        vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16, num_labels=2
+    )
+    return transformers.BertForSequenceClassification(config).eval()
+
+
+def test_occlusion_of_texts_of_different_lengths_equals_one_at_a_time(random_bert, tokenizer):
+    # windows slide over each text's own words: a batch's longer text must not add windows past a shorter one's end
+    texts = ["the movie was great fun", "the movie was fun", "was great"]
+    explainer = TextExplainer(random_bert, tokenizer, method="occlusion")
+    together = explainer.explain(texts, target=1)
+    for text, joint in zip(texts, together):
+        alone = explainer.explain(text, target=1)
+        assert [w for w, _ in joint.words] == [w for w, _ in alone.words]
+        assert [s for _, s in joint.words] == pytest.approx([s for _, s in alone.words], abs=1e-6)
+
+
+def test_occlusion_of_a_text_shorter_than_its_window_occludes_the_whole_text(random_bert, tokenizer):
+    explanation = TextExplainer(random_bert, tokenizer, method="occlusion", baseline="pad").explain("was great", target=1)
+    every_word = TextExplainer(random_bert, tokenizer, method="occlusion", baseline="pad", sliding_window_shapes=(2,))
+    assert [s for _, s in explanation.words] == pytest.approx([s for _, s in every_word.explain("was great", target=1).words])
+    assert explanation.words[0][1] == pytest.approx(explanation.words[1][1])

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from limelight._display import register_html, register_view
+from limelight._optional import pandas
 from limelight.engine.validation import check_choice
-from limelight.errors import MissingDependencyError
 from limelight.text.explanation import Explanation
 from limelight.vision.explanation import ImageExplanation, ImageExplanations
 from limelight.viz.html import Markup, compare_body, document, fragment, tag
@@ -198,10 +198,7 @@ def html_document(comparison: Comparison, max_flagged: int = 5, title: str = REP
 def dataframe(comparison: Comparison, level: str = "method") -> Any:
     """The comparison as a pandas DataFrame (see :meth:`Comparison.to_dataframe`)."""
     check_choice("level", level, ("method", "input"))
-    try:
-        import pandas as pd
-    except ImportError as error:  # pragma: no cover - depends on the environment
-        raise MissingDependencyError("to_dataframe needs pandas: pip install 'limelight[pandas]'") from error
+    pd = pandas()
     rows = []
     if level == "method":
         for name, result in comparison.results.items():

@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from .._optional import pandas
 from ..engine.validation import check_count
-from ..errors import InvalidInputError, MissingDependencyError
+from ..errors import InvalidInputError
 
 
 @dataclass(frozen=True)
@@ -142,11 +143,7 @@ def _scored(example: TrainingExample, score: float) -> TrainingExample:
 
 
 def _frame(rows: list[dict[str, Any]]) -> Any:
-    try:
-        import pandas as pd
-    except ImportError as error:  # pragma: no cover - depends on the environment
-        raise MissingDependencyError("to_dataframe needs pandas: pip install 'limelight[pandas]'") from error
-    return pd.DataFrame(rows)
+    return pandas().DataFrame(rows)
 
 
 def detection(scores: np.ndarray, flagged: np.ndarray, fractions: tuple[float, ...] = (0.1, 0.2)) -> dict[str, float]:

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from limelight._optional import pandas
 from limelight.engine.validation import check_count, check_probability
 from limelight.errors import InvalidInputError, MissingDependencyError
 from limelight.jobs.results import Results, front_end_of_rows, read_results
@@ -152,8 +153,7 @@ def global_importance(
     check_probability("confidence", confidence)
     if not 0.0 < flip_share <= 0.5:
         raise InvalidInputError(f"flip_share must be in (0, 0.5], got {flip_share!r}")
-    import pandas as pd
-
+    pd = pandas()
     frame = read_results(results)
     front = front_end_of_rows(frame)
     scored = "sequence_scores" if front.name == "generation" else "scores"
@@ -221,8 +221,7 @@ def _occurrences(explained: Any, front: str) -> Any:
 
 def _predictions(explained: Any) -> Any:
     """Per predicted label: rows, mean probability, labelled rows and their accuracy, mean ``|delta|``, unconverged rows."""
-    import pandas as pd
-
+    pd = pandas()
     records = []
     for label, group in explained.groupby("prediction", sort=True):
         labelled = group["correct"].notna()

@@ -13,7 +13,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from limelight.errors import InvalidInputError, MissingDependencyError
+from limelight._optional import pandas
+from limelight.errors import InvalidInputError
 from limelight.jobs.frontends import FRONT_ENDS, FrontEnd, front_end_of
 from limelight.jobs.jsonl import read_jsonl, read_jsonl_failures
 from limelight.jobs.parquet import read_parquet_rows, row, schema
@@ -26,7 +27,7 @@ Results = str | os.PathLike[str] | Iterable[Any] | Any
 
 def read_results(results: Results) -> Any:
     """The rows of ``results`` as a pandas DataFrame with the columns of a Parquet job output."""
-    pd = _pandas()
+    pd = pandas("reading job results")
     if isinstance(results, (str, os.PathLike)):
         path = Path(results)
         if path.is_dir():
@@ -80,11 +81,3 @@ def _ordered(frame: Any, front: FrontEnd = FRONT_ENDS["text"]) -> Any:
         if name not in frame.columns:
             frame[name] = None
     return frame[columns].sort_values("id", kind="stable").reset_index(drop=True)
-
-
-def _pandas() -> Any:
-    try:
-        import pandas
-    except ImportError as error:  # pragma: no cover - depends on the environment
-        raise MissingDependencyError("reading job results needs pandas: pip install 'limelight[pandas]'") from error
-    return pandas

@@ -19,9 +19,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from .._optional import pandas
 from ..engine.forward import OutputSpec
 from ..engine.validation import check_count
-from ..errors import InvalidInputError, MissingDependencyError
+from ..errors import InvalidInputError
 from .core import Inputs, as_tuple, batch_size, run_forward, target_classes
 
 
@@ -54,10 +55,7 @@ class AttackSummary:
 
     def to_dataframe(self) -> Any:
         """The rows as a pandas DataFrame indexed by entry name (needs ``limelight[pandas]``)."""
-        try:
-            import pandas as pd
-        except ImportError as error:  # pragma: no cover - depends on the environment
-            raise MissingDependencyError("to_dataframe needs pandas: pip install 'limelight[pandas]'") from error
+        pd = pandas()
         return pd.DataFrame([row.to_dict() for row in self.rows]).set_index("name")
 
     def __str__(self) -> str:

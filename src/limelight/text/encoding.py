@@ -224,6 +224,25 @@ class PaddedBatch:
             raise InvalidInputError(f"rows have lengths {[len(row) for row in rows]} but the batch rows have {list(self.lengths)}")
         return pad_sequences(rows, value, self.padding_side, width=self.input_ids.shape[1])
 
+    def select(self, rows: Sequence[int]) -> PaddedBatch:
+        """The batch of only these rows, with the padding no remaining row needs cut off."""
+        keep = torch.as_tensor(list(rows), dtype=torch.long)
+        lengths = tuple(self.lengths[row] for row in rows)
+        width = max(lengths, default=0)
+        columns = slice(0, width) if self.padding_side == "right" else slice(self.input_ids.shape[1] - width, None)
+
+        def cut(values: torch.Tensor) -> torch.Tensor:
+            return values[keep][:, columns]
+
+        return PaddedBatch(
+            indices=tuple(self.indices[row] for row in rows),
+            input_ids=cut(self.input_ids),
+            attention_mask=cut(self.attention_mask),
+            token_type_ids=None if self.token_type_ids is None else cut(self.token_type_ids),
+            lengths=lengths,
+            padding_side=self.padding_side,
+        )
+
     def unpad(self, values: torch.Tensor) -> list[torch.Tensor]:
         """Split a ``[rows, width, ...]`` tensor into one ``[length, ...]`` tensor per row, padding removed."""
         if values.shape[:2] != self.input_ids.shape:

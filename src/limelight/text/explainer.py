@@ -71,7 +71,8 @@ class TextExplainer:
     Settings given here apply to every :meth:`explain` call: the ``method``, by its engine name
     (:mod:`limelight.engine.names`; ``"integrated_gradients"`` by default; also ``"input_x_gradient"``,
     ``"saliency"``, ``"noise_tunnel"`` (SmoothGrad, alias ``"smoothgrad"``), and the perturbation
-    methods ``"feature_ablation"``, ``"occlusion"``, ``"shapley_values"`` (alias ``"shapley"``),
+    methods ``"feature_ablation"``, ``"occlusion"`` (windows of 3 words by default, clipped to a text's
+    length), ``"shapley_values"`` (alias ``"shapley"``),
     ``"shapley_value_sampling"`` (alias ``"shapley_sampling"``: Shapley values estimated by the most
     accurate sampler per model evaluation, KernelSHAP with stratified paired sampling, see
     benchmarks/README.md), ``"kernel_shap"``, ``"lime"``, which take words as features;
@@ -463,7 +464,8 @@ class TextExplainer:
     ) -> list[_Scored]:
         """Token scores of every piece; ``target_of`` gives the engine target of a batch from its piece indices."""
         scored: dict[int, _Scored] = {}
-        for batch in progress(batches, len(batches), f"explaining ({self.method_name})", self.show_progress):
+        runs = self._runs(batches, pieces)
+        for batch in progress(runs, len(runs), f"explaining ({self.method_name})", self.show_progress):
             members = [pieces[i] for i in batch.indices]
             target = target_of(list(batch.indices))
             token_scores, result = self.method.run(
@@ -472,6 +474,18 @@ class TextExplainer:
             for row, (index, scores) in enumerate(zip(batch.indices, batch.unpad(token_scores.cpu()))):
                 scored[index] = _Scored(scores, result.evidence.row(row), row_standard_errors(result, row))
         return [scored[index] for index in range(len(pieces))]
+
+    def _runs(self, batches: list[PaddedBatch], pieces: list[Piece]) -> list[PaddedBatch]:
+        """The batches as the method runs them: split by word count where its results depend on the widest text."""
+        if not getattr(self.method, "needs_equal_word_counts", False):
+            return batches
+        runs = []
+        for batch in batches:
+            groups: dict[int, list[int]] = {}
+            for row, index in enumerate(batch.indices):
+                groups.setdefault(max(_word_index(pieces[index].encoding, self.words), default=-1), []).append(row)
+            runs += [batch.select(rows) for rows in groups.values()]
+        return runs
 
     def _batch(self, batch: PaddedBatch, units: list[Piece], baselines: list[tuple[int, ...] | None], target: Any) -> Batch:
         """Move a padded batch to the model's device with its word index and baselines."""

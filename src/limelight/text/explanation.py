@@ -16,10 +16,11 @@ import torch
 from torch import Tensor
 
 from .._display import html
+from .._optional import pandas
 from ..engine.convergence import ABSOLUTE_TOLERANCE
 from ..engine.evidence import Evidence, ExampleEvidence
 from ..engine.result import Attribution, PerturbationExtras
-from ..errors import InvalidInputError, MissingDependencyError
+from ..errors import InvalidInputError
 from .erasure import Erasure
 
 FORMAT_VERSION = 2
@@ -265,10 +266,7 @@ class Explanations(list[Explanation]):
         """
         if level not in ("word", "token"):
             raise InvalidInputError(f"level must be 'word' or 'token', got {level!r}")
-        try:
-            import pandas as pd
-        except ImportError as error:  # pragma: no cover - depends on the environment
-            raise MissingDependencyError("to_dataframe needs pandas: pip install 'limelight[pandas]'") from error
+        pd = pandas()
         rows = []
         for index, exp in enumerate(self):
             spans: Sequence[Span] = exp.word_spans if level == "word" else exp.token_spans

@@ -99,6 +99,11 @@ class PerturbationTextMethod:
     uses_baseline: bool = True
     additive: bool = True
 
+    @property
+    def needs_equal_word_counts(self) -> bool:
+        """Occlusion's windows slide over the batch's widest text, so only texts of one word count share a run."""
+        return self.method is Occlusion
+
     def build(self, setting: Setting) -> Any:
         forward = presence_forward(setting.model, setting.pad_id, setting.delete, setting.trim_padding)
         return self.method(forward, output=setting.output)
@@ -110,6 +115,8 @@ class PerturbationTextMethod:
         presence = torch.ones((batch.ids.shape[0], width), device=batch.ids.device)
         feature_mask = torch.where(columns < counts.unsqueeze(1), columns, torch.full_like(columns, -1))
         mask_kwargs = {} if self.method is Occlusion else {"feature_mask": feature_mask}
+        if self.method is Occlusion:  # a window wider than the text is one clipped window over all of it
+            options = {**options, **_fit_windows(options, width)}
         extra = (
             batch.ids,
             batch.model_kwargs["attention_mask"],
@@ -120,6 +127,14 @@ class PerturbationTextMethod:
         result = engine.attribute(presence, baselines=0.0, target=batch.target, additional_forward_args=extra, **mask_kwargs, **options)
         word_scores = result.extras.feature_scores if isinstance(result.extras, PerturbationExtras) else result.attributions
         return spread_over_tokens(word_scores.to(torch.float64), batch.word_index), result
+
+
+def _fit_windows(options: dict[str, Any], width: int) -> dict[str, Any]:
+    """Occlusion's word windows (and strides) no wider than the texts, as the engine clips a last window at the end."""
+    window = options.get("sliding_window_shapes")
+    if not (isinstance(window, tuple) and len(window) == 1 and isinstance(window[0], int)):
+        return {}
+    return {"sliding_window_shapes": (min(window[0], width),)}
 
 
 def spread_over_tokens(word_scores: Tensor, word_index: Tensor) -> Tensor:
@@ -151,8 +166,11 @@ TEXT_METHODS: dict[str, GradientTextMethod | PerturbationTextMethod] = {
     "feature_ablation": PerturbationTextMethod(FeatureAblation),
     "occlusion": PerturbationTextMethod(Occlusion, {"sliding_window_shapes": (3,)}),
     "shapley_values": PerturbationTextMethod(ShapleyValues),
-    # the most accurate sampled estimator per model evaluation (benchmarks/shapley_accuracy.py): 256 rows per text, exact up to 8 words
-    "shapley_value_sampling": PerturbationTextMethod(KernelShap, {"seed": 0, "sampling": "stratified", "n_samples": 254}),
+    # the most accurate sampled estimator per model evaluation (benchmarks/shapley_accuracy.py: paired, stratified by size,
+    # regression-adjusted): 256 rows per text (254 coalitions besides the empty and full ones), exact up to 8 words
+    "shapley_value_sampling": PerturbationTextMethod(
+        KernelShap, {"seed": 0, "sampling": "stratified", "regression_adjusted": True, "n_samples": 254}
+    ),
     "kernel_shap": PerturbationTextMethod(KernelShap, {"seed": 0}),
     "lime": PerturbationTextMethod(Lime, {"seed": 0}),
 }

@@ -14,11 +14,13 @@ HTML and terminal views need only the core install; images need ``limelight[plot
 from __future__ import annotations
 
 from limelight._display import register_html
+from limelight.engine.concepts.result import TCAVResult
 from limelight.generation.explanation import GenerationExplanation
 from limelight.text.explanation import Explanation, Explanations
 from limelight.text.heads import HeadImportance
 from limelight.vision.explanation import ImageExplanation, ImageExplanations
 from limelight.viz.colors import NEGATIVE_EXTREME, POSITIVE_EXTREME, ColorScale, Shade, choose_scales
+from limelight.viz.concepts import plot_tcav, render_tcav_html, save_tcav
 from limelight.viz.generation import (
     plot_generation,
     render_generation_html,
@@ -38,6 +40,7 @@ register_html(Explanations, render_html)
 register_html(HeadImportance, render_heads_html)
 register_html(ImageExplanation, render_image_html)
 register_html(ImageExplanations, render_image_html)
+register_html(TCAVResult, render_tcav_html)
 
 __all__ = [
     "NEGATIVE_EXTREME",
@@ -51,6 +54,7 @@ __all__ = [
     "plot_heads",
     "plot_heatmap",
     "plot_images",
+    "plot_tcav",
     "plot_top_words",
     "print_terminal",
     "render_generation_html",
@@ -58,6 +62,7 @@ __all__ = [
     "render_heads_html",
     "render_html",
     "render_image_html",
+    "render_tcav_html",
     "render_terminal",
     "save_generation_html",
     "save_generation_image",
@@ -66,4 +71,5 @@ __all__ = [
     "save_image",
     "save_image_html",
     "save_images",
+    "save_tcav",
 ]

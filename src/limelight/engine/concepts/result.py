@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..._display import html
 from ...errors import InvalidInputError
 
 _ARRAYS = ("scores", "random_scores", "accuracy", "random_accuracy", "p_values", "p_adjusted")
@@ -113,6 +114,9 @@ class TCAVResult:
     def from_json(cls, text: str) -> TCAVResult:
         """The result :meth:`to_json` wrote."""
         return cls.from_dict(json.loads(text))
+
+    def _repr_html_(self) -> str | None:
+        return html(self)
 
     @staticmethod
     def _index(names: tuple[str, ...], name: str, what: str) -> int:
