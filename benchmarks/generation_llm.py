@@ -173,15 +173,19 @@ def word_template(tok: object, prompt: str) -> object:
 
 
 def long_prompt_and_late_words(tok: object, tokens: int, n_words: int) -> tuple[str, list[tuple[int, int]]]:
-    """``PROMPT`` repeated to about ``tokens`` tokens, and the character spans of its last ``n_words`` words."""
+    """``PROMPT`` repeated to about ``tokens`` tokens, and the character spans of its last ``n_words`` words.
+
+    A span starts at the word's leading space: a feature holds the tokens inside its span, and this
+    tokenizer's word tokens begin with the space.
+    """
     text = PROMPT
     while len(tok(text + " " + PROMPT)["input_ids"]) <= tokens:  # type: ignore[operator]
         text += " " + PROMPT
     spans, end = [], len(text)
     for _ in range(n_words):
-        start = text.rindex(" ", 0, end) + 1
+        start = text.rindex(" ", 0, end)
         spans.append((start, end))
-        end = start - 1
+        end = start
     return text, spans[::-1]
 
 

@@ -9,11 +9,14 @@ first). A method that cannot run on the model is reported as refused. Prints Mar
 method's wall and CPU time and completeness deltas.
 
     python scripts/evaluate_image_methods.py [--methods saliency input_x_gradient layer_grad_cam] [--segments 8]
-    python scripts/evaluate_image_methods.py --methods all --cascade saliency --cache /tmp/vision   # the docs' run
+    python scripts/evaluate_image_methods.py --methods all --photos chelsea coffee --no-randomisation --cache /tmp/vision
+    python scripts/evaluate_image_methods.py --methods guided_backprop --photos chelsea coffee --metrics comprehensiveness \
+        --cascade guided_backprop --cache /tmp/vision   # one method's cascade, its explanations read from the cache
 
 With ``--cache DIR`` each method's explanations of the photos are written to ``DIR/<method>.json``
 in the format ``scripts/make_vision_figures.py --cache DIR`` reads, so the figures show the
-compared explanations without computing them again.
+compared explanations without computing them again; a later run on the same photos reads them
+back instead of explaining again (delete the folder after changing ``SETTINGS``).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from skimage import data
 import limelight
 from limelight.evaluation import IMAGE_METRICS, Block, ImageMethodExplainer, image_cascading_randomisation, image_randomisation_blocks
 from limelight.vision import ImageExplanation, ImageExplanations, Slic
+from limelight.vision.images import to_tensor
 from limelight.vision.methods import VISION_METHODS
 
 PHOTOS = {"chelsea": data.chelsea, "coffee": data.coffee, "rocket": data.rocket, "astronaut": data.astronaut}
@@ -51,24 +55,35 @@ SETTINGS: dict[str, dict[str, Any]] = {
 @dataclass
 class Timed:
     """An image explainer that records the wall and CPU seconds of each call; the first (the compared explanations)
-    is printed and, with ``cache``, written to ``cache/<method>.json`` at once (for the figures)."""
+    is printed and, with ``cache``, written to ``cache/<method>.json`` at once (for the figures), or read from there
+    when a run with the same photos wrote it (with the seconds it recorded), so an interrupted run resumes."""
 
     explainer: ImageMethodExplainer
     cache: Path | None = None
     seconds: list[tuple[float, float]] = field(default_factory=list)
 
     def __call__(self, model: Any, images: Any, target: Any = None, contrast: Any = None) -> Sequence[ImageExplanation]:
+        method = self.explainer.method
+        kept = None if self.cache is None else self.cache / f"{method}.json"
+        if not self.seconds and kept is not None and kept.exists():
+            done = ImageExplanations.from_json(kept.read_text(encoding="utf-8"))
+            if len(done) == len(images) and all(torch.equal(e.image, to_tensor(i)) for e, i in zip(done, images)):
+                settings = done[0].method_settings
+                self.seconds.append((float(settings["wall_s"]), float(settings["cpu_s"])))
+                print(
+                    f"read {method} from {kept}: {self.seconds[0][0]:.1f} s wall, {self.seconds[0][1]:.1f} s CPU when computed", flush=True
+                )
+                return done
         wall, cpu = time.perf_counter(), time.process_time()
         done = self.explainer(model, images, target, contrast)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         self.seconds.append((wall, cpu))
         if len(self.seconds) == 1:
-            method = self.explainer.method
             print(f"explained with {method}: {wall:.1f} s wall, {cpu:.1f} s CPU, deltas {deltas(done)}", flush=True)
-            if self.cache is not None:
-                self.cache.mkdir(parents=True, exist_ok=True)
-                kept = ImageExplanations(replace(e, method_settings={**e.method_settings, "wall_s": wall, "cpu_s": cpu}) for e in done)
-                (self.cache / f"{method}.json").write_text(kept.to_json(), encoding="utf-8")
+            if kept is not None:
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                stamped = ImageExplanations(replace(e, method_settings={**e.method_settings, "wall_s": wall, "cpu_s": cpu}) for e in done)
+                kept.write_text(stamped.to_json(), encoding="utf-8")
         return done
 
 

@@ -33,7 +33,7 @@ from skimage import data
 from sklearn.datasets import load_sample_images
 
 import limelight
-from limelight.vision import Baseline, ImageExplainer, ImageExplanations, Slic
+from limelight.vision import Baseline, ImageExplainer, ImageExplanation, ImageExplanations, Slic
 from limelight.vision.images import to_tensor
 from limelight.viz.image import save_images
 
@@ -58,6 +58,8 @@ METHODS: dict[str, dict[str, Any]] = {
     "layer_integrated_gradients": {"layer": "_blocks.10", "baseline": BLUR, "n_steps": 32, "internal_batch_size": 16},
     "guided_backprop": {},
     "deconvolution": {},
+    "deeplift": {},
+    "lrp": {},
     "layer_grad_cam": {},
     "guided_grad_cam": {},
     "occlusion": {"window": 56, "stride": 28},
@@ -76,14 +78,20 @@ GRIDS = {
         "gradient_shap",
         "layer_integrated_gradients",
     ),
-    "grid_propagation.png": ("guided_backprop", "deconvolution", "layer_grad_cam", "guided_grad_cam", "occlusion"),
+    "grid_propagation.png": ("guided_backprop", "deconvolution", "deeplift", "lrp", "layer_grad_cam", "guided_grad_cam", "occlusion"),
     "grid_segments.png": ("feature_ablation", "shapley_values", "shapley_value_sampling", "kernel_shap", "lime"),
     "grid.png": ("integrated_gradients", "layer_grad_cam", "guided_backprop", "kernel_shap"),
 }
 
 
-def _settings(settings: dict[str, Any]) -> str:
-    shown = {k: v.describe() if hasattr(v, "describe") else v for k, v in settings.items() if k != "internal_batch_size"}
+def _recorded(explanation: ImageExplanation) -> str:
+    """The settings an explanation records (a cached one may come from scripts/evaluate_image_methods.py)."""
+    hidden = {"wall_s", "cpu_s", "show_progress", "internal_batch_size"}
+    shown = {k: v for k, v in explanation.method_settings.items() if k not in hidden}
+    if explanation.baseline != "none":
+        shown["baseline"] = explanation.baseline
+    if explanation.features != "pixels":
+        shown["features"] = explanation.features
     return ", ".join(f"{k}={v}" for k, v in shown.items()) or "defaults"
 
 
@@ -113,7 +121,7 @@ def main() -> None:
             continue
         kept = None if cache is None else cache / f"{method}.json"
         if kept is not None and kept.exists():
-            done = ImageExplanations.from_json(kept.read_text(encoding="utf-8"))
+            done = ImageExplanations.from_json(kept.read_text(encoding="utf-8"))[: len(SHOWN)]  # the first photos are SHOWN
             wall, cpu = float(done[0].method_settings.get("wall_s", "nan")), float(done[0].method_settings.get("cpu_s", "nan"))
         else:
             explainer = ImageExplainer(model, preprocess, labels, method=method, show_progress=False, **settings)
@@ -126,7 +134,7 @@ def main() -> None:
             if kept is not None:
                 kept.write_text(done.to_json(), encoding="utf-8")
         deltas = " / ".join("n/a" if e.delta is None else f"{abs(e.delta):.2g}" for e in done)
-        print(f"| `{done[0].method}` | {_settings(settings)} | {wall:.1f} | {cpu:.1f} | {deltas} |", flush=True)
+        print(f"| `{done[0].method}` | {_recorded(done[0])} | {wall:.1f} | {cpu:.1f} | {deltas} |", flush=True)
         explanations.extend(replace(e, name=name) for name, e in zip(SHOWN, done))
     if arguments.methods:
         return

@@ -70,3 +70,7 @@ class TrainingModeWarning(UserWarning):
 
 class TokenizerWarning(UserWarning):
     """Most of a text's words are the tokenizer's unknown token: the model cannot read it (wrong tokenizer or language)."""
+
+
+class MemoryBudgetWarning(UserWarning):
+    """One row needs more memory than ``memory_budget``: chunks of one row are used and the peak exceeds the budget."""

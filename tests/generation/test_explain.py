@@ -179,3 +179,30 @@ def test_a_2000_token_prompt_within_a_memory_budget(tok):
     rows = explainer.runner.chunk_rows(2000, 3, grad=True)
     assert 1 <= rows < 8  # the 8 path points did not all go in one chunk
     assert 2 * rows * explainer.runner._row_bytes[(2000, 3, True)] <= 64 * 1024**2
+
+
+def test_the_users_model_is_left_as_it_was_with_weights_frozen_during_the_passes(tok):
+    model = gpt2().train()
+    frozen = next(model.parameters())
+    frozen.requires_grad_(False)  # the user's own choice, kept
+    before = [p.requires_grad for p in model.parameters()]
+    seen: list[bool] = []
+    forward = model.forward
+
+    def spy(*args, **kwargs):
+        seen.append(any(p.requires_grad for p in model.parameters()) or model.training)
+        return forward(*args, **kwargs)
+
+    model.forward = spy
+    e = explain_generation(model, tok, PROMPT, TARGET, n_steps=4)
+    assert seen and not any(seen)  # every pass: eval mode, no parameter asking for a gradient
+    assert [p.requires_grad for p in model.parameters()] == before and model.training
+    assert all(p.grad is None for p in model.parameters()) and bool(torch.isfinite(e.matrix).all())
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("out of memory")
+
+    model.forward = broken
+    with pytest.raises(RuntimeError, match="out of memory"):
+        explain_generation(model, tok, PROMPT, TARGET, method="saliency")
+    assert [p.requires_grad for p in model.parameters()] == before and model.training

@@ -12,6 +12,7 @@ import torch
 
 from limelight.engine import GradientShap, InputXGradient, IntegratedGradients, NoiseTunnel, Saliency
 from limelight.generation import GenerationExplainer, explain_generation
+from limelight.generation.explainer import SMOOTHGRAD_NOISE
 
 from .models import gpt2, llama, tokenizer
 
@@ -150,3 +151,12 @@ def test_mean_embedding_baseline_is_the_vocabulary_mean(tok):
     expected = ig.attribute(x, mean.expand_as(x), n_steps=8, tolerance=None).attributions.sum(-1)[0].double()
     torch.testing.assert_close(ours.matrix[0], expected, atol=1e-5, rtol=1e-4)
     assert ours.settings["baseline"] == "mean"
+
+
+def test_smoothgrad_noise_defaults_to_a_multiple_of_the_embedding_scale(tok):
+    model = gpt2()
+    scale = float(model.get_input_embeddings().weight.std())
+    default = explain_generation(model, tok, PROMPT, TARGET, method="smoothgrad", nt_samples=3, seed=1)
+    given = explain_generation(model, tok, PROMPT, TARGET, method="smoothgrad", nt_samples=3, seed=1, stdevs=SMOOTHGRAD_NOISE * scale)
+    assert default.settings["stdevs"] == pytest.approx(SMOOTHGRAD_NOISE * scale) and 0 < scale < 1
+    torch.testing.assert_close(default.matrix, given.matrix, atol=0, rtol=0)

@@ -6,8 +6,8 @@ import pytest
 import torch
 from transformers import MistralConfig, MistralForCausalLM
 
-from limelight.generation import GenerationExplainer
-from limelight.generation.prefix_cache import Row, cache_keyword, plan_cuts
+from limelight.generation import GenerationExplainer, prefix_cache
+from limelight.generation.prefix_cache import Row, cache_keyword, chunk_cost, plan_batch, plan_chunks, plan_cuts
 from limelight.generation.quantity import Quantity
 from limelight.generation.runner import GenerationRunner
 
@@ -22,6 +22,12 @@ def tok():
     return tokenizer()
 
 
+@pytest.fixture
+def free_forwards(monkeypatch):
+    """No fixed cost per forward: the planner then caches even these short test prompts (it would run them plain)."""
+    monkeypatch.setattr(prefix_cache, "CHUNK_OVERHEAD", 0.0)
+
+
 def one_row(model, prompt: tuple[int, ...], target: tuple[int, ...]) -> torch.Tensor:
     """The target's log-probabilities from one plain forward of one unpadded row (the oracle)."""
     with torch.no_grad():
@@ -30,7 +36,7 @@ def one_row(model, prompt: tuple[int, ...], target: tuple[int, ...]) -> torch.Te
 
 
 @pytest.mark.parametrize("build", [gpt2, llama])
-def test_rows_from_the_cache_equal_one_plain_forward_each(build, tok):
+def test_rows_from_the_cache_equal_one_plain_forward_each(build, tok, free_forwards):
     """Rows of two prompts, late and early changes, deletions and replacements, share chunks and a padded cache."""
     model = build()
     runner = GenerationRunner(model, tok, 2**30)
@@ -60,6 +66,38 @@ def test_cuts_keep_one_prompt_token_and_fall_back_where_the_cache_does_not_pay_o
     assert plan_cuts([Row(ref, (9,), reference=ref), Row((7, *ref[1:]), (9,), reference=ref)], True) == [0, 0]
 
 
+def test_rows_are_grouped_by_cut_point_so_one_token_features_pay_off():
+    """One row per cut (a token replaced at each position): one sorted run of chunks would pad every row to ~its longest suffix."""
+    ref = tuple(range(1, 41))
+    rows = [Row(ref, tuple(range(10)), reference=ref)] + [
+        Row(ref[:k] + (0,) + ref[k + 1 :], tuple(range(10)), reference=ref) for k in range(40)
+    ]
+    cuts = plan_cuts(rows, True)
+    plan = plan_batch(rows, cuts, 32, 32)
+    plain = plan_chunks(rows, [0] * len(rows), 32)
+    assert sorted(i for chunk in plan.chunks for i in chunk) == list(range(len(rows))) and max(map(len, plan.chunks)) <= 32
+    assert all(plan.cuts[i] == cut for i, cut in enumerate(cuts) if cut >= 10) and plan.cost < 0.8 * plain.cost
+    one_run = sum(chunk_cost(len(c), max(len(ref) - cuts[i] for i in c) + 10, max(cuts[i] for i in c)) for c in [range(32), range(32, 41)])
+    assert plan.cost < one_run
+
+
+def test_the_plan_falls_back_to_plain_forwards_where_the_cache_would_cost():
+    ref = tuple(range(1, 41))
+    early = [Row(ref, (9,), reference=ref)] + [Row(ref[:1] + (0,) + ref[2:], (9,), reference=ref), Row(ref[1:], (9,), reference=ref)]
+    cuts = plan_cuts(early, True)
+    assert any(cuts) and plan_batch(early, cuts, 32, 32).cuts == [0, 0, 0]  # 1 token saved per row: not worth a prefix forward
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(50):  # whatever the rows, the plan is never estimated dearer than running them all whole
+        rows = []
+        for _ in range(int(torch.randint(1, 30, (1,), generator=generator))):
+            cut = int(torch.randint(0, 40, (1,), generator=generator))
+            tail = int(torch.randint(0, 40 - cut, (1,), generator=generator))
+            rows.append(Row(ref[:cut] + (0,) * (tail + 1), (9,) * int(torch.randint(1, 4, (1,), generator=generator)), reference=ref))
+        plan = plan_batch(rows, plan_cuts(rows, True), 8, 16)
+        assert plan.cost <= plan_chunks(rows, [0] * len(rows), 16).cost
+        assert sorted(i for chunk in plan.chunks for i in chunk) == list(range(len(rows)))
+
+
 @pytest.mark.parametrize(
     "method,options,build,erasure",
     [
@@ -70,7 +108,7 @@ def test_cuts_keep_one_prompt_token_and_fall_back_where_the_cache_does_not_pay_o
         ("lime", {"seed": 3, "n_samples": 24}, llama, "delete"),
     ],
 )
-def test_cached_explanations_equal_uncached_ones(method, options, build, erasure, tok):
+def test_cached_explanations_equal_uncached_ones(method, options, build, erasure, tok, free_forwards):
     model = build()
     on = GenerationExplainer(model, tok, method=method, features="words", erasure=erasure, **options)
     off = GenerationExplainer(model, tok, method=method, features="words", erasure=erasure, prefix_cache=False, **options)

@@ -7,9 +7,11 @@ import json
 import math
 
 import pytest
+import torch
 
 from limelight.cli import build_parser
 from limelight.cli import explain_generation as command
+from limelight.errors import LimelightError
 from limelight.evaluation.generation import compare_generation
 from limelight.generation import explain_generation
 from limelight.viz import render_generation_html, render_generation_terminal, save_generation_html, save_generation_image
@@ -90,3 +92,17 @@ def test_comprehensiveness_of_the_top_feature_is_leave_one_out(model, tok):
     )
     top = [float(e.sequence_scores.max()) for e in result.explanations["feature_ablation"]]
     assert result.per_prompt["feature_ablation"]["comprehensiveness"] == pytest.approx(top, abs=1e-5)
+
+
+def test_compare_generation_takes_labelled_settings_of_one_method(model, tok):
+    prompts = ["the capital of france is", "tell me about the big red river in lyon"]
+    variants = {
+        "ig_zero": {"method": "integrated_gradients", "n_steps": 8},
+        "ig_eos": {"method": "integrated_gradients", "baseline": "eos", "n_steps": 8},
+    }
+    result = compare_generation(model, tok, prompts, ["paris .", "it was"], methods=variants, n_bootstrap=20)
+    assert result.methods == ["ig_zero", "ig_eos"]
+    assert result.explanations["ig_eos"][0].settings["baseline"] == "eos"
+    assert not torch.equal(result.explanations["ig_zero"][0].matrix, result.explanations["ig_eos"][0].matrix)
+    with pytest.raises(LimelightError, match="'method'"):
+        compare_generation(model, tok, prompts, ["paris .", "it was"], methods={"x": {"baseline": "eos"}})

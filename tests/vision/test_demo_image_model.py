@@ -75,3 +75,30 @@ def test_explaining_a_photo_end_to_end(demo) -> None:
     assert cam.predicted_label == "espresso" and cam.image_scores.shape == (400, 600)
     guided = explain_image(model, skimage_data.coffee(), target="espresso", preprocess=preprocess, labels=names, method="guided_backprop")
     assert guided.attributions.shape == (3, 224, 224) and torch.isfinite(guided.attributions).all()
+
+
+def test_lrp_runs_through_the_same_padded_convolutions(demo) -> None:
+    """The demo's ``Conv2dStaticSamePadding`` layers pad in their forward: LRP equals that of a twin whose every such
+    layer is a stock ``ZeroPad2d`` + ``Conv2d`` pair, and the vision front end runs it."""
+    import copy
+
+    from limelight.engine.propagation import LRP
+    from limelight.vision import explain_image
+    from limelight.vision.images import to_tensor
+
+    model, preprocess, names = demo
+    twin = copy.deepcopy(model)
+    for parent in list(twin.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, nn.Conv2d) and type(child).forward is not nn.Conv2d.forward:
+                stock = nn.Conv2d(child.in_channels, child.out_channels, child.kernel_size, child.stride, 0, child.dilation, child.groups)
+                stock.bias = None if child.bias is None else stock.bias
+                stock.load_state_dict(child.state_dict())
+                setattr(parent, name, nn.Sequential(child.static_padding, stock))
+    x = preprocess(to_tensor(skimage_data.coffee()))[None]
+    with torch.no_grad():
+        torch.testing.assert_close(twin(x), model(x))
+    ours, theirs = LRP(model).attribute(x, target=967), LRP(twin).attribute(x, target=967)
+    torch.testing.assert_close(ours.attributions, theirs.attributions)
+    lrp = explain_image(model, skimage_data.coffee(), preprocess=preprocess, labels=names, method="lrp")
+    assert lrp.predicted_label == "espresso" and torch.isfinite(lrp.attributions).all() and lrp.delta is not None

@@ -1,8 +1,10 @@
-"""``limelight explain-image``: explain photos with the demo image classifier (or a given model).
+"""``limelight explain-image``: explain photos with the demo image classifier or a local Hugging Face one.
 
 ``limelight explain-image cat.jpg --method layer_grad_cam --output cat.png`` prints each image's
 prediction and target, and writes the overlays as PNG/SVG/PDF (matplotlib) or self-contained
-HTML (by the suffix); ``--json`` prints the explanations as JSON instead.
+HTML (by the suffix); ``--json`` prints the explanations as JSON instead. ``--model DIR`` explains
+with the image classifier saved in a local folder (``save_pretrained``: config, weights and its image
+processor), whose processor preprocesses and whose ``id2label`` names the classes.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     """Add ``explain-image`` to an ``argparse`` subparsers object and return its parser."""
     parser: argparse.ArgumentParser = commands.add_parser("explain-image", help="explain image files with the demo ImageNet classifier")
     parser.add_argument("images", nargs="*", help="image files (anything Pillow reads)")
+    parser.add_argument("--model", metavar="DIR", help="a local Hugging Face image classifier folder; default: the demo model")
     parser.add_argument("--method", default="integrated_gradients", help="attribution method (default: integrated_gradients)")
     parser.add_argument("--target", type=label, help="label (name or index) to explain; default: the predicted label")
     parser.add_argument("--contrast", type=label, help="explain target minus this label")
@@ -43,18 +46,19 @@ def run(arguments: argparse.Namespace, model: Any = None, preprocess: Any = None
         raise UsageError("give at least one image file")
     if arguments.output:
         check_writable(arguments.output, "--output")
-    if model is None:
-        model, preprocess, labels = demo_image_model()
-    explainer = ImageExplainer(
-        model,
-        preprocess if preprocess is not None else "imagenet",
-        labels,
-        method=arguments.method,
-        baseline=arguments.baseline,
-        features=arguments.features,
-        quantity=arguments.quantity,
-        show_progress=arguments.progress,
-    )
+    settings: dict[str, Any] = {
+        "method": arguments.method,
+        "baseline": arguments.baseline,
+        "features": arguments.features,
+        "quantity": arguments.quantity,
+        "show_progress": arguments.progress,
+    }
+    if model is None and arguments.model:
+        explainer = ImageExplainer.from_pretrained(arguments.model, **settings)
+    else:
+        if model is None:
+            model, preprocess, labels = demo_image_model()
+        explainer = ImageExplainer(model, preprocess if preprocess is not None else "imagenet", labels, **settings)
     result = explainer.explain(list(arguments.images), target=arguments.target, contrast=arguments.contrast)
     explanations = result if isinstance(result, ImageExplanations) else ImageExplanations([result])
     if arguments.json:

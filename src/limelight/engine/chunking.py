@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator
 import torch
 from torch import Tensor
 
-from ..errors import InvalidInputError
+from .._warnings import warn
+from ..errors import InvalidInputError, MemoryBudgetWarning
 from .validation import is_int
 
 DEFAULT_MEMORY_BUDGET = 2 * 1024**3
@@ -65,8 +66,27 @@ def saved_bytes(run: Callable[[], object]) -> int:
 
 
 def rows_for_budget(bytes_per_row: int, budget: int) -> int:
-    """Rows per chunk so that activations and their gradients fit ``budget`` (a factor 2 for the backward)."""
-    return max(1, budget // (2 * max(bytes_per_row, 1)))
+    """Rows per chunk so that activations and their gradients fit ``budget`` (a factor 2 for the backward).
+
+    When even one row does not fit, chunks of one row are used and a :class:`MemoryBudgetWarning` says so.
+    """
+    row_cost = 2 * max(bytes_per_row, 1)
+    if row_cost > budget:
+        warn(
+            f"one row costs about {_size(row_cost)} (2 x the {_size(bytes_per_row)} of activations measured for it), more than "
+            f"memory_budget={_size(budget)}: chunks of 1 row are used, so peak memory will exceed the budget; raise "
+            "memory_budget or shorten the inputs",
+            MemoryBudgetWarning,
+        )
+    return max(1, budget // row_cost)
+
+
+def _size(n_bytes: int) -> str:
+    """``n_bytes`` in the largest binary unit that keeps the number at least 1 (``"583.0 MiB"``)."""
+    for exponent, unit in ((3, "GiB"), (2, "MiB"), (1, "KiB")):
+        if n_bytes >= 1024**exponent:
+            return f"{n_bytes / 1024**exponent:.1f} {unit}"
+    return f"{n_bytes} B"
 
 
 def cpu_capped(rows: int, device: torch.device) -> int:

@@ -76,13 +76,15 @@ def check_independent(
 
 
 def measure_row_bytes(space: Space, model: BoundModel, inputs: Points, baselines: Points) -> int:
-    """Bytes autograd saves for one more row: a three-row minus a two-row evaluation (see ``chunking.rows_for_budget``)."""
-    first, base = tuple(x[:1] for x in inputs), tuple(b[:1] for b in baselines)
-    two = _rows(first, base)
-    three = _rows(first, base, _other_points(inputs, baselines)[0])
+    """Bytes autograd saves for one more row: a two-row minus a one-row evaluation (see ``chunking.rows_for_budget``).
+
+    Two rows at most, so the probe holds no more than the budget allows a chunk of one row.
+    """
+    one = tuple(x[:1] for x in inputs)
+    two = _rows(one, tuple(b[:1] for b in baselines))
     measure = lambda rows: saved_bytes(lambda: space.evaluate(model, rows, torch.zeros(rows[0].shape[0], dtype=torch.long), grad=True))  # noqa: E731
-    two_rows = measure(two)
-    return measure(three) - two_rows
+    one_row = measure(one)
+    return measure(two) - one_row
 
 
 def _show(values: Tensor) -> str:

@@ -17,7 +17,7 @@ from torch import nn
 
 from .binding import bind_model, check_forward_spec
 from .forward import OutputSpec, eval_mode, find_modules
-from .memo import ProbeMemo
+from .memo import ProbeMemo, callable_key, modules_key, shared_memo
 from .model import BoundModel
 from .options import CommonOptions, MethodOptions, common_options
 from .spaces import Points
@@ -50,7 +50,13 @@ class Method(Generic[OptionsT]):
         self.output = output
         self.eval_mode = eval_mode
         self.check_forward = check_forward
-        self.memo = ProbeMemo()
+        self._own_memo = ProbeMemo()
+
+    @property
+    def memo(self) -> ProbeMemo:
+        """What earlier probes of this forward found: shared by every method on the same model object (see
+        :mod:`limelight.engine.memo`), this instance's own when the forward holds values a key cannot tell apart."""
+        return shared_memo(self.forward, self.output, find_modules(self.forward)) or self._own_memo
 
     def make_options(self, **given: Any) -> OptionsT:
         """This method's validated options from keyword arguments (defaults for the rest)."""
@@ -61,8 +67,9 @@ class Method(Generic[OptionsT]):
         return common_options(common, type(self).__name__)
 
     def probe_context(self) -> Hashable:
-        """What a remembered probe verdict depends on beyond the inputs: the modules' modes, when eval mode is off."""
-        return None if self.eval_mode else tuple(m.training for root in find_modules(self.forward) for m in root.modules())
+        """What a remembered probe verdict depends on beyond the inputs: the method, the forward and output spec,
+        and the state of the model's modules as the call runs them (their modes included)."""
+        return (type(self), callable_key(self.forward, self.output), modules_key(find_modules(self.forward)))
 
     @contextmanager
     def bound(self, points: Points, target: TargetSpec, common: CommonOptions, modules: Iterable[nn.Module] = ()) -> Iterator[BoundModel]:

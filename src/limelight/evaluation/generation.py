@@ -75,7 +75,7 @@ def compare_generation(
     tokenizer: Any,
     prompts: Sequence[PromptSpec],
     targets: Sequence[str] | None = None,
-    methods: Sequence[str] = DEFAULT_GENERATION_METHODS,
+    methods: Sequence[str] | Mapping[str, Mapping[str, Any]] = DEFAULT_GENERATION_METHODS,
     *,
     features: Any = "words",
     erasure: Any = "delete",
@@ -91,18 +91,17 @@ def compare_generation(
     ``targets``: one continuation per prompt, or ``None`` for the model's greedy continuation
     (generated once, decoded, and explained as text by every method). ``method_options``: options
     per method name (e.g. ``{"kernel_shap": {"n_samples": 200, "seed": 0}}``). The quantity is the
-    target's log-probability.
+    target's log-probability. ``methods`` may also map labels to explainer options, to compare
+    settings of one method: ``{"ig_zero": {"method": "integrated_gradients", "baseline": "zero"}, ...}``.
     """
     check_count("n_bootstrap", n_bootstrap)
     if not prompts:
         raise InvalidInputError("compare_generation needs at least one prompt")
-    options = dict(method_options or {})
     explainers = {
-        m: GenerationExplainer(
-            model, tokenizer, method=m, features=features, erasure=erasure, **explainer_options, **dict(options.get(m, {}))
-        )
-        for m in methods
+        label: GenerationExplainer(model, tokenizer, features=features, erasure=erasure, **{**explainer_options, **variant})
+        for label, variant in _variants(methods, method_options).items()
     }
+    labels = list(explainers)
     first = next(iter(explainers.values()))
     if targets is None:
         targets = [
@@ -122,6 +121,19 @@ def compare_generation(
         ]
         per_prompt[name] = {"comprehensiveness": np.array([c for c, _ in pairs]), "sufficiency": np.array([s for _, s in pairs])}
     indices = resample_indices(len(prompts), n_bootstrap, seed)
-    estimates = {m: {metric: estimate(per_prompt[m][metric], indices) for metric in METRICS} for m in methods}
+    estimates = {m: {metric: estimate(per_prompt[m][metric], indices) for metric in METRICS} for m in labels}
     settings = {"features": features, "erasure": erasure, "fractions": list(fractions), "n_bootstrap": n_bootstrap, "seed": seed}
-    return GenerationComparison(list(methods), estimates, per_prompt, explanations, settings)
+    return GenerationComparison(labels, estimates, per_prompt, explanations, settings)
+
+
+def _variants(
+    methods: Sequence[str] | Mapping[str, Mapping[str, Any]], method_options: Mapping[str, Mapping[str, Any]] | None
+) -> dict[str, dict[str, Any]]:
+    """Label -> explainer options (``method`` included): method names with their ``method_options``, or labelled settings as given."""
+    if isinstance(methods, Mapping):
+        missing = [label for label, variant in methods.items() if "method" not in variant]
+        if missing:
+            raise InvalidInputError(f"labelled methods need a 'method' each; {missing[0]!r} has none")
+        return {str(label): dict(variant) for label, variant in methods.items()}
+    options = dict(method_options or {})
+    return {m: {"method": m, **dict(options.get(m, {}))} for m in methods}

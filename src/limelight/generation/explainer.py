@@ -11,7 +11,8 @@ token embeddings (:mod:`~limelight.generation.gradients`), perturbation methods 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,8 @@ class GenerationExplainer:
     ``"pad"``/``"eos"``/``"unk"`` or a token id. ``method_options`` go to the method (``n_steps``,
     ``rule``, ``tolerance``, ``min_steps``, ``max_steps`` for IG, ``n_steps="auto"`` included; ``n_samples``,
     ``stdevs``, ``seed`` for GradientSHAP; ``inner`` (``"saliency"`` by default, ``"input_x_gradient"`` or
-    ``"integrated_gradients"``, whose options pass through), ``nt_type``, ``nt_samples``, ``stdevs``, ``seed``
-    for the noise tunnel; ``n_samples``, ``seed``, ... for the sampled perturbation methods).
+    ``"integrated_gradients"``, whose options pass through), ``nt_type``, ``nt_samples``, ``stdevs`` (by default
+    :data:`SMOOTHGRAD_NOISE` times :func:`embedding_scale`), ``seed`` for the noise tunnel; ``n_samples``, ``seed``, ... for the sampled perturbation methods).
     ``prefix_cache`` (perturbation methods): run a perturbed prompt from the key/value cache of the
     prefix it shares with the prompt, where that is exact (on by default; False runs every row whole).
     """
@@ -123,13 +124,8 @@ class GenerationExplainer:
         prompts: list[PromptSpec] = list(prompt) if many else [prompt]  # type: ignore[arg-type,list-item]
         targets = _per_prompt(target, len(prompts))
         check_count("max_new_tokens", max_new_tokens)
-        with torch.inference_mode(False):
-            was_training = self.model.training
-            self.model.eval()
-            try:
-                results = self._explain(prompts, targets, contrast, max_new_tokens, dict(generation_kwargs or {}))
-            finally:
-                self.model.train(was_training)
+        with torch.inference_mode(False), _attribution_mode(self.model):
+            results = self._explain(prompts, targets, contrast, max_new_tokens, dict(generation_kwargs or {}))
         return results if many else results[0]
 
     def erased_values(self, prompt: PromptSpec, target: str, present: torch.Tensor) -> torch.Tensor:
@@ -277,6 +273,26 @@ def explain_generation(
     return explainer.explain(prompt, target, contrast=contrast, max_new_tokens=max_new_tokens, generation_kwargs=generation_kwargs)
 
 
+@contextmanager
+def _attribution_mode(model: nn.Module) -> Iterator[None]:
+    """The model in eval mode with every parameter's ``requires_grad`` off, both restored afterwards (also on error).
+
+    Gradients are only ever taken with respect to the embeddings; with the weights frozen a
+    backward computes no weight gradients (about half its cost) and leaves no ``.grad`` behind.
+    """
+    was_training = model.training
+    flags = [(parameter, parameter.requires_grad) for parameter in model.parameters()]
+    model.eval()
+    try:
+        for parameter, _ in flags:
+            parameter.requires_grad_(False)
+        yield
+    finally:
+        for parameter, flag in flags:
+            parameter.requires_grad_(flag)
+        model.train(was_training)
+
+
 def _load(model: nn.Module | str | Path, tokenizer: Any) -> tuple[nn.Module, Any]:
     if isinstance(model, (str, Path)):
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -311,6 +327,16 @@ def _baselines(tokenizer: Any, baseline: str | int | Sequence[str | int], method
     return tuple(keys)
 
 
+SMOOTHGRAD_NOISE = 0.3
+"""SmoothGrad's default noise standard deviation, in units of :func:`embedding_scale` (measured: docs/generation.md)."""
+
+
+def embedding_scale(model: nn.Module) -> float:
+    """The standard deviation of the input-embedding matrix's entries: the unit of SmoothGrad's default noise on token embeddings."""
+    weight = model.get_input_embeddings().weight  # type: ignore[operator]
+    return float(weight.detach().std())
+
+
 _ENGINE_METHODS: dict[str, Any] = {
     "integrated_gradients": IntegratedGradients,
     "layer_integrated_gradients": IntegratedGradients,
@@ -330,6 +356,7 @@ def _gradient_settings(model: nn.Module, method: str, baselines: tuple[Baseline,
     if inner_name not in INNER_METHODS:
         raise InvalidInputError(f"the noise tunnel for generation wraps one of {list(INNER_METHODS)}, got inner={inner!r}")
     tunnel = {k: v for k, v in options.items() if k in _TUNNEL_OPTIONS}
+    tunnel.setdefault("stdevs", SMOOTHGRAD_NOISE * embedding_scale(model))
     wrapped = _ENGINE_METHODS[inner_name](model).make_options(**{k: v for k, v in options.items() if k not in (*_TUNNEL_OPTIONS, "inner")})
     return GradientSettings(method, NoiseTunnelOptions(**tunnel, method=inner_name, inner=wrapped), baselines)
 

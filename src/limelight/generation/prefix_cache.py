@@ -21,11 +21,20 @@ The cache is used only where it is exact: models whose cache is transformers' ``
 full-attention layers (no sliding windows, no linear attention), and only for a reference whose
 rows skip more prompt tokens in total than its prefix forward costs. Elsewhere the cut is 0:
 the plain teacher-forced forward.
+
+The cache must never cost more than it saves, and padding is where it would: a chunk runs every
+row at its longest suffix. So rows are grouped by suffix length (their cut point, for rows of one
+prompt) and split into chunks that minimise an estimated cost in *row tokens* (a computed token
+is 1, a cached position :data:`CACHED_POSITION_COST`, a forward :data:`CHUNK_OVERHEAD`); a chunk
+whose rows would cost less run whole runs whole, and if the plain plan (every row whole, grouped
+by length the same way) is estimated cheaper than the cached one with its prefix forwards, the
+whole batch runs plain (:func:`plan_batch`).
 """
 
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -33,7 +42,7 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor
 
-from limelight.engine.chunking import chunks, cpu_capped, rows_for_budget
+from limelight.engine.chunking import cpu_capped, rows_for_budget
 
 from .quantity import Quantity
 
@@ -52,6 +61,13 @@ class GenerationRunner(Protocol):
 
 Ids = tuple[int, ...]
 KeysValues = list[tuple[Tensor, Tensor]]
+
+CHUNK_OVERHEAD = 16.0
+"""A forward's fixed cost in row tokens (each layer's kernels launched once per chunk; an estimate for CPUs)."""
+CACHED_POSITION_COST = 0.05
+"""A cached prefix position's cost per row, relative to a computed token (its keys and values copied into the chunk's cache and attended to)."""
+_SPAN = 64
+"""The most suffix-length groups one chunk spans in the planner's search (keeps planning linear in the rows)."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +120,78 @@ def plan_cuts(rows: Sequence[Row], enabled: bool) -> list[int]:
     return [cut if r.reference is not None and saved[r.reference] > longest[r.reference] else 0 for r, cut in zip(rows, cuts)]
 
 
+@dataclass(frozen=True)
+class Plan:
+    """How a batch runs: its chunks (row indices), each row's cut (0: run whole) and the estimated cost in row tokens."""
+
+    chunks: list[list[int]]
+    cuts: list[int]
+    cost: float
+
+
+def chunk_cost(rows: int, tokens: int, cached: int, forwards: int = 1) -> float:
+    """Estimated cost of ``rows`` rows of ``tokens`` computed tokens on ``cached`` cached positions, run in ``forwards`` forwards."""
+    return forwards * CHUNK_OVERHEAD + rows * (tokens + CACHED_POSITION_COST * cached)
+
+
+def plan_chunks(rows: Sequence[Row], cuts: Sequence[int], limit: int) -> Plan:
+    """Rows grouped by (suffix length, target length) into chunks of at most ``limit`` rows, at the least estimated cost.
+
+    A dynamic programme over the sorted groups: a chunk spans consecutive groups and runs at the
+    longest suffix among them; a run of groups with more than ``limit`` rows is split evenly.
+    """
+    keys = [(len(r.prompt) - c, len(r.target)) for r, c in zip(rows, cuts)]
+    groups: list[list[int]] = []
+    for i in sorted(range(len(rows)), key=keys.__getitem__):
+        if groups and keys[groups[-1][0]] == keys[i]:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    longest_cut = [max(cuts[i] for i in g) for g in groups]
+    best, back = [0.0] + [math.inf] * len(groups), [0] * (len(groups) + 1)
+    for end in range(1, len(groups) + 1):
+        width, count, steps, cached = keys[groups[end - 1][0]][0], 0, 0, 0
+        for start in range(end - 1, max(end - _SPAN, 0) - 1, -1):
+            count += len(groups[start])
+            steps = max(steps, keys[groups[start][0]][1])
+            cached = max(cached, longest_cut[start])
+            cost = best[start] + chunk_cost(count, width + steps, cached, forwards=-(-count // limit))
+            if cost < best[end]:
+                best[end], back[end] = cost, start
+    out: list[list[int]] = []
+    end = len(groups)
+    while end:
+        members = [i for g in groups[back[end] : end] for i in g]
+        pieces = -(-len(members) // limit)
+        out[:0] = [members[p * len(members) // pieces : (p + 1) * len(members) // pieces] for p in range(pieces)]
+        end = back[end]
+    return Plan(out, list(cuts), best[-1])
+
+
+def plan_batch(rows: Sequence[Row], cuts: Sequence[int], cached_limit: int, plain_limit: int) -> Plan:
+    """The cheaper of the cached plan (chunks where the cache does not pay run whole, plus one prefix forward per reference) and the plain one."""
+    plain = plan_chunks(rows, [0] * len(rows), plain_limit)
+    if not any(cuts):
+        return plain
+    cached = plan_chunks(rows, cuts, cached_limit)
+    kept = list(cached.cuts)
+    cost = 0.0
+    for chunk in cached.chunks:
+        steps = max(len(rows[i].target) for i in chunk)
+        with_cache = chunk_cost(len(chunk), max(len(rows[i].prompt) - kept[i] for i in chunk) + steps, max(kept[i] for i in chunk))
+        whole = chunk_cost(len(chunk), max(len(rows[i].prompt) for i in chunk) + steps, 0)
+        if whole <= with_cache:
+            for i in chunk:
+                kept[i] = 0
+        cost += min(whole, with_cache)
+    prefixes: dict[Ids, int] = {}
+    for row, cut in zip(rows, kept):
+        if cut and row.reference is not None:
+            prefixes[row.reference] = max(prefixes.get(row.reference, 0), cut)
+    cost += sum(CHUNK_OVERHEAD + length for length in prefixes.values())
+    return Plan(cached.chunks, kept, cost) if cost < plain.cost else plain
+
+
 class CachedScorer:
     """Scores :class:`Row` s with one forward per chunk, each reference's prefix computed once (see the module).
 
@@ -114,19 +202,20 @@ class CachedScorer:
         self.runner = runner
         self.keyword = cache_keyword(runner.model) if use_cache else None
         self.reused_tokens = 0
+        self._token_bytes: int | None = None  # one token's keys and values over all layers, measured on first use
 
     def score(self, rows: Sequence[Row], quantity: Quantity) -> list[Tensor]:
-        """Each row's ``(T,)`` values (float64, CPU), in the order given."""
+        """Each row's ``(T,)`` values (float64, CPU), in the order given, by the cheaper plan (:func:`plan_batch`)."""
+        if not rows:
+            return []
         cuts = plan_cuts(rows, self.keyword is not None)
-        prefixes = self._prefixes(rows, cuts)
-        self.reused_tokens += sum(cuts)
-        order = sorted(range(len(rows)), key=lambda i: (len(rows[i].prompt) - cuts[i], len(rows[i].target)))
-        size = self._chunk_rows(rows, cuts, prefixes)
+        plan = plan_batch(rows, cuts, self._chunk_rows(rows, cached=any(cuts)), self._chunk_rows(rows, cached=False))
+        prefixes = self._prefixes(rows, plan.cuts)
+        self.reused_tokens += sum(plan.cuts)
         out: list[Tensor] = [torch.empty(0)] * len(rows)
-        for part in chunks(len(order), size):
-            picked = order[part]
+        for picked in plan.chunks:
             with torch.inference_mode():
-                values = self._forward([rows[i] for i in picked], [cuts[i] for i in picked], prefixes, quantity)
+                values = self._forward([rows[i] for i in picked], [plan.cuts[i] for i in picked], prefixes, quantity)
             for i, v in zip(picked, values.to(torch.float64).cpu()):
                 out[i] = v[: len(rows[i].target)]
         return out
@@ -155,16 +244,16 @@ class CachedScorer:
         layers: list[Any] = list(cache.layers)  # DynamicLayer each (checked by cache_keyword)
         return [(layer.keys, layer.values) for layer in layers]
 
-    def _chunk_rows(self, rows: Sequence[Row], cuts: Sequence[int], prefixes: dict[Ids, KeysValues]) -> int:
+    def _chunk_rows(self, rows: Sequence[Row], cached: bool) -> int:
         """Rows per chunk: the plain forward's measured activations plus, with a cache, every layer's keys and values of a whole row."""
         longest = max(len(r.prompt) for r in rows)
         steps = max(len(r.target) for r in rows)
         row_bytes = self.runner.row_bytes(longest, steps, grad=False)
-        if prefixes:
-            layers = next(iter(prefixes.values()))
-            per_token = sum(k[0, :, :1].numel() * k.element_size() + v[0, :, :1].numel() * v.element_size() for k, v in layers)
-            width = max(cuts) + max(len(r.prompt) - c for r, c in zip(rows, cuts)) + steps
-            row_bytes += per_token * width
+        if cached:
+            if self._token_bytes is None:
+                layers = self._prefix((self.runner.pad_id,))
+                self._token_bytes = sum(k.numel() * k.element_size() + v.numel() * v.element_size() for k, v in layers)
+            row_bytes += self._token_bytes * (2 * longest + steps)  # cached positions and suffix, each at most a prompt
         return cpu_capped(rows_for_budget(row_bytes, self.runner.memory_budget), self.runner.device)
 
     def _forward(self, rows: Sequence[Row], cuts: Sequence[int], prefixes: dict[Ids, KeysValues], quantity: Quantity) -> Tensor:

@@ -74,7 +74,7 @@ class TextExplainer:
     methods ``"feature_ablation"``, ``"occlusion"`` (windows of 3 words by default, clipped to a text's
     length), ``"shapley_values"`` (alias ``"shapley"``),
     ``"shapley_value_sampling"`` (alias ``"shapley_sampling"``: Shapley values estimated by the most
-    accurate sampler per model evaluation, KernelSHAP with stratified paired sampling, see
+    accurate sampler per model evaluation, regression-adjusted KernelSHAP with stratified paired sampling, see
     benchmarks/README.md), ``"kernel_shap"``, ``"lime"``, which take words as features;
     explanations record the method, and in ``method_settings`` the engine method that ran
     (``engine_method``) with its options), the ``baseline`` (``"pad"``,

@@ -8,6 +8,7 @@ The pipeline runs one way: images -> float images in ``[0, 1]`` -> preprocessing
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ from .images import Images, load_images, match_channels
 from .methods import Batch, Setting, vision_method
 from .objective import LabelSpec, class_names, resolve_label
 from .preprocess import Preprocess, Preprocessing, identity
+from .pretrained import load_local_image_classifier, model_patch_size
 from .runner import ImageRunner
 
 POOLINGS = ("sum", "mean", "max_abs", "l2")
@@ -86,7 +88,7 @@ class ImageExplainer:
         self.preprocess = resolve_preprocessing(preprocess)
         self.method_name, self.method = vision_method(method)
         self.baseline = parse_baseline(baseline)
-        self.features = parse_features("slic" if features is None and self.method.segments else features)
+        self.features = parse_features("slic" if features is None and self.method.segments else features, model_patch_size(model))
         self.quantity = check_quantity(quantity)
         if pooling not in POOLINGS:
             raise InvalidInputError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
@@ -96,6 +98,17 @@ class ImageExplainer:
         self.options = {**self.method.defaults, **method_options}
         self._labels = None if labels is None else [str(n) for n in labels]
         self._engine = self.method.build(Setting(model, output_transform(quantity), self.layer))
+
+    @classmethod
+    def from_pretrained(cls, path: str | os.PathLike[str], **settings: Any) -> ImageExplainer:
+        """An explainer for the Hugging Face image classifier saved in a local folder (``save_pretrained``).
+
+        Its image processor is the preprocessing (:class:`~limelight.vision.pretrained.ProcessorPreprocess`;
+        ``preprocess=`` replaces it), its ``config.id2label`` names the classes, and ``features="patches"``
+        are a vision transformer's own patches (``config.patch_size``).
+        """
+        model, processor = load_local_image_classifier(path)
+        return cls(model, **{"preprocess": processor, **settings})
 
     def labels(self, n_classes: int) -> list[str]:
         """The class names for a model with ``n_classes`` outputs."""
@@ -222,7 +235,7 @@ class ImageExplainer:
 
 
 def explain_image(
-    model: nn.Module,
+    model: nn.Module | str | os.PathLike[str],
     images: Images,
     target: Targets = None,
     method: str = "integrated_gradients",
@@ -230,8 +243,16 @@ def explain_image(
     contrast: LabelSpec = None,
     **settings: Any,
 ) -> ImageExplanation | ImageExplanations:
-    """Explain ``images`` with ``model`` in one call; see :class:`ImageExplainer` for the settings."""
-    return ImageExplainer(model, method=method, **settings).explain(images, target=target, contrast=contrast)
+    """Explain ``images`` with ``model`` in one call; see :class:`ImageExplainer` for the settings.
+
+    ``model`` may be a local folder holding a Hugging Face image classifier and its processor
+    (:meth:`ImageExplainer.from_pretrained`).
+    """
+    if isinstance(model, (str, os.PathLike)):
+        explainer = ImageExplainer.from_pretrained(model, method=method, **settings)
+    else:
+        explainer = ImageExplainer(model, method=method, **settings)
+    return explainer.explain(images, target=target, contrast=contrast)
 
 
 def resolve_preprocessing(preprocess: Preprocessing | str | None) -> Preprocessing:

@@ -86,14 +86,17 @@ class Mask:
 FeatureSpec = None | str | Slic | Patches | np.ndarray | Tensor
 
 
-def parse_features(value: FeatureSpec) -> Slic | Patches | Mask | None:
-    """What a user passed as ``features=``, checked (``None``: every pixel on its own)."""
+def parse_features(value: FeatureSpec, patch_size: int | None = None) -> Slic | Patches | Mask | None:
+    """What a user passed as ``features=``, checked (``None``: every pixel on its own).
+
+    ``"patches"`` are ``patch_size`` pixels square when given (a vision transformer's own patches), else 16.
+    """
     if value is None or isinstance(value, (Slic, Patches)):
         return value
     if isinstance(value, str):
         if value not in ("slic", "patches"):
             raise InvalidInputError(f"unknown features {value!r}; use 'slic', 'patches', Slic(...), Patches(...) or an integer mask")
-        return Slic() if value == "slic" else Patches()
+        return Slic() if value == "slic" else Patches() if patch_size is None else Patches(patch_size)
     if isinstance(value, (np.ndarray, Tensor)):
         ids = torch.as_tensor(value)
         if ids.dtype.is_floating_point or ids.dtype == torch.bool or ids.dim() not in (2, 3):

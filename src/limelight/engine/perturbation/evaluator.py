@@ -86,17 +86,18 @@ def probe_coalitions(width: int) -> Tensor:
 def row_bytes(model: BoundModel, perturber: Perturber, width: int) -> int:
     """The memory of one more perturbed row in a probe forward (see ``chunking.rows_for_budget``).
 
-    The cost is measured as the activations autograd would save for two and three perturbed rows
-    (an upper bound on what a forward without gradients keeps alive), and is at least the row's
-    input bytes, for forwards with no parameters to record.
+    The cost is measured as the activations autograd would save for one and two perturbed rows
+    (an upper bound on what a forward without gradients keeps alive; two rows at most, so the probe
+    stays within what the budget allows a chunk of one row), and is at least the row's input bytes,
+    for forwards with no parameters to record.
     """
-    rows = perturber.perturb(torch.zeros(3, dtype=torch.long), probe_coalitions(width))
-    index = torch.zeros(3, dtype=torch.long)
+    rows = perturber.perturb(torch.zeros(2, dtype=torch.long), probe_coalitions(width)[:2])
+    index = torch.zeros(2, dtype=torch.long)
 
     def cost(k: int) -> int:
         with torch.enable_grad():
             return saved_bytes(lambda: model.values(tuple(r[:k] for r in rows), index[:k]))
 
-    two, three = cost(2), cost(3)
-    input_bytes = sum(r[2:].numel() * r.element_size() for r in rows)
-    return max(three - two, input_bytes)
+    one, two = cost(1), cost(2)
+    input_bytes = sum(r[1:].numel() * r.element_size() for r in rows)
+    return max(two - one, input_bytes)

@@ -15,6 +15,11 @@ zero. It is built as a surrogate graph (:func:`~.surrogates.substitute`), so val
   the bounded-input :class:`ZBox`: their relevance cannot be written as ``x * g``, so they hand
   it to the input directly (:class:`~.surrogates.Handover`); they apply only to a layer that
   takes the model's input.
+
+A convolution subclass with its own forward (TensorFlow-style "same" padding, as EfficientNet's
+``Conv2dStaticSamePadding`` pads with a ``ZeroPad2d`` or ``F.pad`` before ``F.conv2d``) is
+recomputed through its own padding (:class:`PaddedConv`); a forward that does more than pad and
+convolve is refused, since the rules would recompute a different layer.
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.overrides import TorchFunctionMode
 
-from ...errors import InvalidInputError
+from ...errors import InvalidInputError, LayerError
 from .surrogates import Handover, scaled, substitute
 
 LayerFn = Callable[[Tensor, Tensor, "Tensor | None"], Tensor]
@@ -52,11 +58,108 @@ def layer_function(module: nn.Module) -> LayerFn | None:
     """The computation of a layer with weights, or ``None`` for a module LRP's layer rules do not apply to."""
     if isinstance(module, nn.Linear):
         return F.linear
-    if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
-        return module._conv_forward
+    for stock in _STOCK_CONVS:
+        if isinstance(module, stock):
+            return module._conv_forward if type(module).forward is stock.forward else PaddedConv(module)
     if type(module).__name__ == "Conv1D" and hasattr(module, "nf"):  # transformers' GPT-2 projection: x @ W + b
         return lambda x, w, b: x @ w if b is None else x @ w + b
     return None
+
+
+_STOCK_CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
+_CONV_FUNCTIONS = (torch.conv1d, torch.conv2d, torch.conv3d)  # F.conv1d/2d/3d are these functions
+_CONV_ARGUMENTS = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a convolution subclass's forward does to an input of one shape: these pads, then this convolution."""
+
+    pads: tuple[tuple[tuple[Any, ...], dict[str, Any]], ...]
+    conv: Callable[..., Tensor]
+    settings: dict[str, Any]
+
+
+class _Recorder(TorchFunctionMode):
+    """Every torch function call of a forward, with its arguments and value."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[Any, tuple[Any, ...], dict[str, Any], Any]] = []
+
+    def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: dict[str, Any] | None = None) -> Any:
+        kwargs = kwargs or {}
+        value = func(*args, **kwargs)
+        self.calls.append((func, tuple(args), kwargs, value))
+        return value
+
+
+class PaddedConv:
+    """A convolution subclass's own forward as a :data:`LayerFn`: its padding, then its convolution with given parameters.
+
+    The forward is traced once per input shape: its data path must be the input, padded by
+    ``F.pad`` calls that add zeros or copy values (``constant`` with value 0, ``reflect``,
+    ``replicate``, ``circular``; a padding module calls ``F.pad``), into one convolution with the
+    module's own weight and bias, whose output it returns. Anything else on that path (weight
+    standardisation, an activation, a scaled input) is refused with a :class:`LayerError` naming
+    the module: the rules would recompute a different layer.
+    """
+
+    def __init__(self, module: nn.Module) -> None:
+        self.module = module
+        self.plans: dict[tuple[Any, ...], _Plan] = {}
+
+    def __call__(self, x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        key = (tuple(x.shape), x.dtype, x.device)
+        plan = self.plans.get(key)
+        if plan is None:
+            plan = self.plans[key] = self._trace(x.detach())
+        for args, kwargs in plan.pads:
+            x = F.pad(x, *args, **kwargs)
+        return plan.conv(x, weight, bias, **plan.settings)
+
+    def _trace(self, x: Tensor) -> _Plan:
+        module = self.module
+        with torch.no_grad(), _Recorder() as recorder:
+            output = module.forward(x)
+        current, pads, conv = x, [], None
+        for func, args, kwargs, value in recorder.calls:
+            if not any(a is current for a in (*args, *kwargs.values())):
+                continue
+            if func is F.pad and args[0] is current and _copies_or_zeros(args, kwargs):
+                pads.append((args[1:], kwargs))
+            elif func in _CONV_FUNCTIONS and args[0] is current and conv is None:
+                conv = func, {**dict(zip(_CONV_ARGUMENTS, args)), **kwargs}
+            elif isinstance(value, Tensor):
+                where = "input before" if conv is None else "output of"
+                raise self._refusal(f"it applies {getattr(func, '__name__', func)} to the {where} the convolution")
+            else:
+                continue  # a size or shape query
+            current = value
+        if conv is None:
+            raise self._refusal("its forward runs no convolution on its (padded) input")
+        func, arguments = conv
+        if arguments.get("weight") is not getattr(module, "weight", None) or arguments.get("bias") is not getattr(module, "bias", None):
+            raise self._refusal("its convolution does not use the module's own weight and bias as they are")
+        if output is not current:
+            raise self._refusal("its forward does not return the convolution's output")
+        settings = {k: v for k, v in arguments.items() if k not in ("input", "weight", "bias")}
+        return _Plan(tuple(pads), func, settings)
+
+    def _refusal(self, why: str) -> LayerError:
+        module = self.module
+        return LayerError(
+            f"LRP cannot recompute {type(module).__name__}({module.extra_repr()}), a convolution subclass with its own "
+            f"forward: {why}. Its rule needs the layer as padding plus convolution; give this module an epsilon rule "
+            "(Composite(layers={...})), which uses the layer's own gradient, or explain with another method"
+        )
+
+
+def _copies_or_zeros(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """An ``F.pad`` call that adds zeros or copies of the input (linear in it), not a nonzero constant."""
+    mode = args[2] if len(args) > 2 else kwargs.get("mode", "constant")
+    value = args[3] if len(args) > 3 else kwargs.get("value")
+    return mode != "constant" or not value
 
 
 def parameters_of(module: nn.Module) -> tuple[Tensor, Tensor | None]:
