@@ -277,8 +277,9 @@ def explain_generation(
 def _attribution_mode(model: nn.Module) -> Iterator[None]:
     """The model in eval mode with every parameter's ``requires_grad`` off, both restored afterwards (also on error).
 
-    Gradients are only ever taken with respect to the embeddings; with the weights frozen a
-    backward computes no weight gradients (about half its cost) and leaves no ``.grad`` behind.
+    Gradients are only ever taken with respect to the embeddings; with the weights frozen no
+    backward can write a ``.grad`` into the user's model (benchmarks/README.md: no speed change,
+    since gradients with respect to the embeddings already skip the weights).
     """
     was_training = model.training
     flags = [(parameter, parameter.requires_grad) for parameter in model.parameters()]

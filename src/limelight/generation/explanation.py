@@ -21,8 +21,9 @@ import torch
 from torch import Tensor
 
 from limelight._display import html, render
+from limelight._optional import pandas
 from limelight.engine.evidence import BatchEvidence, Evidence
-from limelight.errors import InvalidInputError, MissingDependencyError
+from limelight.errors import InvalidInputError
 
 FORMAT_VERSION = 1
 Feature = tuple[str, tuple[int, int]]
@@ -137,10 +138,7 @@ class GenerationExplanation:
 
         Requires pandas (``pip install limelight[pandas]``).
         """
-        try:
-            import pandas as pd
-        except ImportError as error:  # pragma: no cover - depends on the environment
-            raise MissingDependencyError("to_dataframe needs pandas: pip install 'limelight[pandas]'") from error
+        pd = pandas()
         delta = self.delta
         rows = [
             {

@@ -23,9 +23,10 @@ import torch
 from torch import Tensor
 
 from .._display import html
+from .._optional import pandas
 from ..engine.convergence import ABSOLUTE_TOLERANCE
 from ..engine.evidence import Evidence, ExampleEvidence
-from ..errors import InvalidInputError, MissingDependencyError
+from ..errors import InvalidInputError
 
 FORMAT_VERSION = 1
 _ARRAYS = ("image", "input", "input_image", "attributions", "scores", "image_scores", "segments")
@@ -188,10 +189,7 @@ class ImageExplanations(list[ImageExplanation]):
         """
         if level not in ("image", "segment"):
             raise InvalidInputError(f"level must be 'image' or 'segment', got {level!r}")
-        try:
-            import pandas as pd
-        except ImportError as error:  # pragma: no cover - depends on the environment
-            raise MissingDependencyError("to_dataframe needs pandas: pip install 'limelight[pandas]'") from error
+        pd = pandas()
         rows = []
         for index, explanation in enumerate(self):
             facts = {"example": index, **explanation.summary()}
