@@ -33,6 +33,17 @@ class BoundModel:
         """The target's value for each row."""
         return self.target.select(self.outputs(inputs_rows, example_index), example_index)
 
+    def observed(self, observe: Callable[[Any], None]) -> BoundModel:
+        """The same model handing every raw forward output to ``observe`` (a caller reads the prediction from it)."""
+        forward = self.forward
+
+        def run(*args: Any, **kwargs: Any) -> Any:
+            raw = forward(*args, **kwargs)
+            observe(raw)
+            return raw
+
+        return replace(self, forward=run)
+
     def expand(self, repeats: int) -> BoundModel:
         """The same model for inputs whose every example is repeated ``repeats`` times in a row."""
         return replace(self, args=self.args.expand(repeats), target=self.target.expand(repeats))

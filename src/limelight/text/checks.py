@@ -28,6 +28,7 @@ _SET_BY_THE_FRONT_END = {
     "forward_kwargs",
     "additional_forward_args",
     "method",
+    "observe",
 }
 """``attribute`` arguments the text front end fills itself (``method`` is the limelight method's name here)."""
 

@@ -31,6 +31,7 @@ from .focus import Focus, answer_tokens, best_span, entity_tokens, owning_window
 from .labels import LabelSpec, model_labels, resolve_label
 from .loading import load_local
 from .methods import TEXT_METHODS, Batch, PerturbationTextMethod, Setting, text_method_name
+from .prediction import Predictions, predicted_score, shares_forward
 from .runner import Piece, TextRunner, input_embeddings, mean_over_windows
 from .tasks import (
     MULTI_LABEL,
@@ -244,18 +245,57 @@ class TextExplainer:
         plans = [self.runner.plan(e) for e in encodings]
         pieces = self.runner.pieces(encodings, plans)
         batches = self.runner.batches([p.encoding for p in pieces])
-        outputs = self.runner.forward(batches)
-        if self.head in (TOKEN_CLASSIFICATION, QUESTION_ANSWERING):
-            per_token = [value[: len(piece.encoding)] for value, piece in zip(outputs, pieces)]
-            explained = self._explain_positions(encodings, plans, pieces, per_token, target, token, span, answer)
-            return explained[0] if single and len(explained) == 1 and (token is not None or span is not None) else explained
-        logits = mean_over_windows(outputs, [p.text for p in pieces], len(encodings))
+        predictions = (
+            Predictions(self.runner.output) if shares_forward(self.method, self.head, target, contrast, self.quantity, plans) else None
+        )
+        owners_of_pieces = [p.text for p in pieces]
+        logits: list[Tensor] = []  # per text; read from the method's own forward (after it ran) when it shares the prediction
+        if predictions is None:
+            outputs = self.runner.forward(batches)
+            if self.head in (TOKEN_CLASSIFICATION, QUESTION_ANSWERING):
+                per_token = [value[: len(piece.encoding)] for value, piece in zip(outputs, pieces)]
+                explained = self._explain_positions(encodings, plans, pieces, per_token, target, token, span, answer)
+                return explained[0] if single and len(explained) == 1 and (token is not None or span is not None) else explained
+            logits = mean_over_windows(outputs, owners_of_pieces, len(encodings))
         names = self.labels
-        if self.head == MULTI_LABEL and target is None:
+        if predictions is not None and target is None:  # explained for the class the method's own forward predicts
+            scored = self._attribute(pieces, self._baselines(encodings, pieces), batches, lambda rows: predicted_score, predictions)
+            logits = mean_over_windows(predictions.logits(len(pieces)), owners_of_pieces, len(encodings))
+            objectives = [Objective(t, self.quantity) for t in _per_text_targets(None, len(items), names, logits)]
+            owners = list(range(len(encodings)))
+        else:
+            objectives, owners = self._objectives(target, contrast, labels, threshold, logits or None, len(items))
+            if owners != list(range(len(encodings))):  # several labels of a text: one unit of work per (text, label)
+                pieces = [Piece(unit, p.encoding, p.indices) for unit, owner in enumerate(owners) for p in pieces if p.text == owner]
+                batches = self.runner.batches([p.encoding for p in pieces])
+            scored = self._attribute(
+                pieces,
+                self._baselines([encodings[o] for o in owners], pieces),
+                batches,
+                lambda rows: Objective.engine_target([objectives[pieces[i].text] for i in rows]),
+                predictions,
+            )
+            if predictions is not None:  # one unit of work per text (shares_forward): the pieces are those predicted
+                logits = mean_over_windows(predictions.logits(len(pieces)), owners_of_pieces, len(encodings))
+        explanations = Explanations(
+            self._assemble(encodings[o], plans[o], [scored[i] for i, p in enumerate(pieces) if p.text == u], logits[o], objectives[u])
+            for u, o in enumerate(owners)
+        )
+        return explanations[0] if single and (self.head != MULTI_LABEL or target is not None) else explanations
+
+    def _objectives(
+        self, target: Targets, contrast: LabelSpec, labels: LabelsRequest, threshold: float, logits: list[Tensor] | None, count: int
+    ) -> tuple[list[Objective], list[int]]:
+        """What each unit of work explains, and the text it explains (a multi-label text may give several units).
+
+        ``logits`` (``None``: not computed, the targets are given) choose the predicted classes and labels.
+        """
+        names = self.labels
+        if self.head == MULTI_LABEL and target is None and logits is not None:
             cut = check_threshold(threshold)
             chosen = [multi_label_choice(labels, cut, value, names) for value in logits]
         else:
-            chosen = [[t] for t in _per_text_targets(target, len(items), names, logits)]
+            chosen = [[t] for t in _per_text_targets(target, count, names, logits)]
         versus = None if contrast is None else resolve_label(contrast, names, "contrast")
         targets = [t for labels_of_text in chosen for t in labels_of_text]
         if versus is not None and versus in targets:
@@ -266,21 +306,7 @@ class TextExplainer:
                 ContrastWarning,
             )
         owners = [t for t, labels_of_text in enumerate(chosen) for _ in labels_of_text]
-        if owners != list(range(len(encodings))):  # several labels of a text: one unit of work per (text, label)
-            pieces = [Piece(unit, p.encoding, p.indices) for unit, owner in enumerate(owners) for p in pieces if p.text == owner]
-            batches = self.runner.batches([p.encoding for p in pieces])
-        objectives = [Objective(t, self.quantity, versus) for t in targets]
-        scored = self._attribute(
-            pieces,
-            self._baselines([encodings[o] for o in owners], pieces),
-            batches,
-            lambda rows: Objective.engine_target([objectives[pieces[i].text] for i in rows]),
-        )
-        explanations = Explanations(
-            self._assemble(encodings[o], plans[o], [scored[i] for i, p in enumerate(pieces) if p.text == u], logits[o], objectives[u])
-            for u, o in enumerate(owners)
-        )
-        return explanations[0] if single and (self.head != MULTI_LABEL or target is not None) else explanations
+        return [Objective(t, self.quantity, versus) for t in targets], owners
 
     def _check_request(
         self,
@@ -461,15 +487,20 @@ class TextExplainer:
         baselines: list[tuple[int, ...] | None],
         batches: list[PaddedBatch],
         target_of: Callable[[list[int]], Any],
+        predictions: Predictions | None = None,
     ) -> list[_Scored]:
-        """Token scores of every piece; ``target_of`` gives the engine target of a batch from its piece indices."""
+        """Token scores of every piece; ``target_of`` gives the engine target of a batch from its piece indices.
+
+        ``predictions`` (a method that :attr:`~.methods.GradientTextMethod.predicts`) collects the logits of its forwards.
+        """
         scored: dict[int, _Scored] = {}
         runs = self._runs(batches, pieces)
         for batch in progress(runs, len(runs), f"explaining ({self.method_name})", self.show_progress):
             members = [pieces[i] for i in batch.indices]
             target = target_of(list(batch.indices))
+            observe = {} if predictions is None else {"observe": predictions.observer(batch.indices)}
             token_scores, result = self.method.run(
-                self._engine, self._batch(batch, members, [baselines[i] for i in batch.indices], target), self.options
+                self._engine, self._batch(batch, members, [baselines[i] for i in batch.indices], target), self.options, **observe
             )
             for row, (index, scores) in enumerate(zip(batch.indices, batch.unpad(token_scores.cpu()))):
                 scored[index] = _Scored(scores, result.evidence.row(row), row_standard_errors(result, row))
@@ -685,10 +716,19 @@ def _check_quantity_for(quantity: str, n_outputs: int) -> str:
     return quantity
 
 
-def _per_text_targets(target: Targets, count: int, names: list[str], logits: list[Tensor]) -> list[int]:
-    """One class per text: the given label(s), or the prediction at the input (fixed for the whole path)."""
+def _per_text_targets(target: Targets, count: int, names: list[str], logits: list[Tensor] | None) -> list[int]:
+    """One class per text: the given label(s), or the prediction at the input (fixed for the whole path).
+
+    ``logits`` are read only for texts without a given label (``None``: not computed, every label is given).
+    """
+
+    def predicted(text: int) -> int:
+        if logits is None:
+            raise RuntimeError("internal error: a text without a given target needs its logits")
+        return int(logits[text].argmax())
+
     if target is None:
-        return [int(value.argmax()) for value in logits]
+        return [predicted(text) for text in range(count)]
     if isinstance(target, (str, int)):
         return [resolve_label(target, names)] * count
     if not isinstance(target, Sequence) or isinstance(target, (bytes, bytearray)):
@@ -698,7 +738,7 @@ def _per_text_targets(target: Targets, count: int, names: list[str], logits: lis
     specs = list(target)
     if len(specs) != count:
         raise InvalidInputError(f"target lists {len(specs)} labels for {count} texts; give one per text or a single label")
-    return [int(value.argmax()) if s is None else resolve_label(s, names) for s, value in zip(specs, logits)]
+    return [predicted(text) if s is None else resolve_label(s, names) for text, s in enumerate(specs)]
 
 
 def _word_index(encoding: Encoding, grouping: str) -> list[int]:

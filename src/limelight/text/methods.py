@@ -78,14 +78,19 @@ class GradientTextMethod:
     defaults: dict[str, Any] = field(default_factory=dict)
     uses_baseline: bool = False
     additive: bool = True
+    predicts: bool = False
+    """Its one forward runs exactly the batch's rows at their input and hands its output to ``observe``, so the
+    prediction is read from it instead of from a forward of its own (:mod:`.prediction`)."""
 
-    def run(self, engine: Any, batch: Batch, options: dict[str, Any]) -> tuple[Tensor, Attribution]:
-        baselines: dict[str, Any] = {}
+    def run(
+        self, engine: Any, batch: Batch, options: dict[str, Any], observe: Callable[[Any], None] | None = None
+    ) -> tuple[Tensor, Attribution]:
+        given: dict[str, Any] = {} if observe is None else {"observe": observe}
         if self.uses_baseline:
-            baselines = (
+            given.update(
                 {"layer_baselines": batch.layer_baselines} if batch.layer_baselines is not None else {"baselines": batch.baseline_ids}
             )
-        result = engine.attribute(batch.ids, target=batch.target, forward_kwargs=batch.model_kwargs, **baselines, **options)
+        result = engine.attribute(batch.ids, target=batch.target, forward_kwargs=batch.model_kwargs, **given, **options)
         values = result.attributions.to(torch.float64)
         return (values.sum(-1) if self.reduce == "sum" else values.norm(dim=-1)), result
 
@@ -107,6 +112,9 @@ class PerturbationTextMethod:
     def build(self, setting: Setting) -> Any:
         forward = presence_forward(setting.model, setting.pad_id, setting.delete, setting.trim_padding)
         return self.method(forward, output=setting.output)
+
+    predicts = False
+    """Its forwards run perturbed rows: the prediction at the input needs a forward of its own."""
 
     def run(self, engine: Any, batch: Batch, options: dict[str, Any]) -> tuple[Tensor, Attribution]:
         counts = (batch.word_index.max(1).values + 1).clamp(min=0)
@@ -155,7 +163,7 @@ TEXT_METHODS: dict[str, GradientTextMethod | PerturbationTextMethod] = {
     "input_x_gradient": GradientTextMethod(lambda s: InputXGradient(s.model, s.layer, output=s.output), "sum"),
     # one backward pass each (engine/propagation): DeepLift against the baseline, LRP with the transformer composite
     "deeplift": GradientTextMethod(lambda s: LayerDeepLift(s.model, s.layer, output=s.output), "sum", uses_baseline=True),
-    "lrp": GradientTextMethod(lambda s: LayerLRP(s.model, s.layer, output=s.output), "sum"),
+    "lrp": GradientTextMethod(lambda s: LayerLRP(s.model, s.layer, output=s.output), "sum", predicts=True),
     "saliency": GradientTextMethod(lambda s: Saliency(s.model, s.layer, output=s.output), "l2", {"abs": False}, additive=False),
     "noise_tunnel": GradientTextMethod(
         lambda s: NoiseTunnel(Saliency(s.model, s.layer, output=s.output)),

@@ -142,7 +142,7 @@ class TextRunner:
     def _logits(self, batch: PaddedBatch, shift: Tensor | None) -> Tensor:
         inputs = self.inputs(batch)
         if shift is None:
-            return read_output(self.model(**inputs), self.output).detach().to(torch.float64).cpu()
+            return host_logits(self.model(**inputs), self.output)
         pad_id = getattr(self.tokenizer, "pad_token_id", None)
         weight = shift.to(self.device).unsqueeze(-1)
 
@@ -155,9 +155,14 @@ class TextRunner:
 
         handle = layer.register_forward_hook(towards_pad)
         try:
-            return read_output(self.model(**inputs), self.output).detach().to(torch.float64).cpu()
+            return host_logits(self.model(**inputs), self.output)
         finally:
             handle.remove()
+
+
+def host_logits(raw: Any, output: OutputSpec) -> Tensor:
+    """What the runner keeps of a raw model output: ``output`` read from it, detached, as float64 on the CPU."""
+    return read_output(raw, output).detach().to(torch.float64).cpu()
 
 
 def mean_over_windows(per_piece: Sequence[Tensor], owners: Sequence[int], count: int) -> list[Tensor]:

@@ -4,12 +4,14 @@
 function calls and hooks modules while a ``with`` block runs, and removes everything when it ends.
 Rules are small objects: function rules (:mod:`.functions` for DeepLift and LRP,
 :mod:`.rectifiers` for guided backpropagation and deconvolution) and LRP layer rules
-(:mod:`.layers`) grouped into composites (:mod:`.composites`); DeepLift's RevealCancel rule splits
+(:mod:`.layers`) grouped into composites (:mod:`.composites`), applied to a model whose BatchNorms
+a canonizer merged into the layers before them (:mod:`.canonizers`); DeepLift's RevealCancel rule splits
 layer outputs into positive and negative changes (:mod:`.reveal_cancel`). Methods: DeepLift, DeepLiftShap,
 LayerDeepLift (:mod:`.deeplift`), LRP, LayerLRP (:mod:`.lrp`), GuidedBackprop, Deconvolution
 (:mod:`.guided`), GuidedGradCam; NeuronDeepLift, NeuronDeepLiftShap, NeuronLRP (:mod:`.neurons`).
 """
 
+from .canonizers import BatchNormCanonizer, Canonization
 from .composites import COMPOSITES, Composite, epsilon_gamma_box
 from .context import Propagation, modified_backward
 from .deeplift import DeepLift, DeepLiftOptions, DeepLiftShap, LayerDeepLift
@@ -23,6 +25,8 @@ __all__ = [
     "COMPOSITES",
     "LRP",
     "AlphaBeta",
+    "BatchNormCanonizer",
+    "Canonization",
     "Composite",
     "Deconvolution",
     "DeepLift",

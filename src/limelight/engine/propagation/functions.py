@@ -67,6 +67,11 @@ REFUSED = frozenset(
 )
 """Nonlinear functions DeepLift has no rule for: refused when they touch the attributed path."""
 
+RULED = ACTIVATIONS | SOFTMAX | PRODUCTS | {"scaled_dot_product_attention", "layer_norm", "rms_norm"}
+"""Every function with an LRP rule; any other call is ordinary, whatever its arguments."""
+RULED_PAIRED = RULED | ELEMENTWISE_MATH | MAX_POOLS | REFUSED | DIVISIONS
+"""Every function DeepLift has a rule for or refuses."""
+
 _SDPA = ("query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale", "enable_gqa")
 _NORM = ("input", "normalized_shape", "weight", "bias", "eps")
 
@@ -109,17 +114,23 @@ class NonlinearFunctions:
         """RevealCancel's record of split layer outputs (``None``: Rescale everywhere)."""
         self.where: Callable[[], str] = lambda: "the forward"
         self.inside_module: Callable[[], bool] = lambda: False
+        self.ruled = RULED_PAIRED if reference.paired else RULED
 
     def handle(self, func: Any, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
-        """The call's value through its rule, or :data:`~.surrogates.ORDINARY` for a call differentiated as usual."""
-        if not torch.is_grad_enabled():
-            return ORDINARY
+        """The call's value through its rule, or :data:`~.surrogates.ORDINARY` for a call differentiated as usual.
+
+        Most calls of a forward (reshapes, additions, indexing, linear layers) have no rule: their
+        name settles them before any argument is looked at.
+        """
         name = getattr(func, "__name__", "")
+        if name not in self.ruled or not torch.is_grad_enabled():
+            return ORDINARY
         positions = [i for i, a in enumerate(args) if graded(a)]
-        if not positions and not any(graded(v) for v in kwargs.values()):
+        keywords = any(graded(v) for v in kwargs.values())
+        if not positions and not keywords:
             return ORDINARY
         paired = self.reference.paired
-        single = positions == [0] and not any(graded(v) for v in kwargs.values())
+        single = positions == [0] and not keywords
         if single and (name in ACTIVATIONS or paired and name in ELEMENTWISE_MATH):
             return self.rescale(func, args, kwargs, name)
         if single and name in SOFTMAX:

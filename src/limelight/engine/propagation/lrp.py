@@ -10,10 +10,15 @@ is 0, the reference LRP explains against).
 
 The default composite depends on the model: ``"transformer"`` for models with embeddings or
 normalisation layers, ``"epsilon_plus"`` for convolutional networks, ``"epsilon"`` otherwise.
+Eval-mode BatchNorms are merged into the layers before them while LRP runs
+(:class:`~.canonizers.BatchNormCanonizer`; ``canonize=False`` keeps them), so the rules see the
+weights that act on the input and the BatchNorms' shifts become biases of those layers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -31,6 +36,7 @@ from ..inputs import Inputs
 from ..options import CommonKwargs, MethodOptions
 from ..result import Attribution
 from ..targets import TargetSpec
+from .canonizers import BatchNormCanonizer, Canonization
 from .composites import Composite, composite
 from .context import Propagation
 from .functions import NonlinearFunctions
@@ -39,16 +45,24 @@ from .reference import ZeroReference
 
 @dataclass(frozen=True)
 class LRPOptions(MethodOptions):
-    """LRP's setting as recorded in results: the composite that ran, described in one line."""
+    """LRP's setting as recorded in results: the composite that ran, described in one line, and the canonization.
+
+    ``merged_batchnorms``: how many BatchNorms were merged into the layer before them (0: no
+    canonization happened); ``kept_batchnorms``: those left as they are, each with the reason.
+    """
 
     composite: str = ""
+    canonize: bool = True
+    merged_batchnorms: int = 0
+    kept_batchnorms: tuple[str, ...] = ()
 
 
 class LRP(GradientMethod[LRPOptions]):
     """LRP of ``forward`` with ``composite`` (a name from :data:`~.composites.COMPOSITES` or a :class:`~.composites.Composite`).
 
     ``composite=None`` picks the default for the model family (see the module docstring). With
-    ``layer``, relevance is given for that module's output (or inputs).
+    ``layer``, relevance is given for that module's output (or inputs). ``canonize`` merges
+    eval-mode BatchNorms into the layers before them for the attribution (see :mod:`.canonizers`).
     """
 
     name = "lrp"
@@ -64,7 +78,10 @@ class LRP(GradientMethod[LRPOptions]):
         output: OutputSpec = "logits",
         eval_mode: bool = True,
         check_forward: bool = True,
+        canonize: bool = True,
     ) -> None:
+        if canonize not in (True, False):
+            raise InvalidInputError(f"canonize must be True or False, got {canonize!r}")
         super().__init__(
             forward,
             layer,
@@ -74,27 +91,46 @@ class LRP(GradientMethod[LRPOptions]):
             check_forward=check_forward,
         )
         self.composite = _composite(composite, find_modules(forward))
+        self.canonize = bool(canonize)
 
     def attribute(
-        self, inputs: Inputs, target: TargetSpec = None, *, composite: str | Composite | None = None, **common: Unpack[CommonKwargs]
+        self,
+        inputs: Inputs,
+        target: TargetSpec = None,
+        *,
+        composite: str | Composite | None = None,
+        observe: Callable[[Any], None] | None = None,
+        **common: Unpack[CommonKwargs],
     ) -> Attribution:
         """The relevance of ``target`` at ``inputs`` (or the layer); ``delta`` is ``sum - f(x)``.
 
         ``composite`` replaces the constructor's for this call (the text front end passes it through).
+        ``observe`` receives the raw output of each forward that the relevance flows back through
+        (one per chunk of rows, in row order, every row at its input): a caller that needs the
+        prediction at the inputs reads it there instead of running the model once more.
         """
         rules = self.composite if composite is None else _composite(composite, find_modules(self.forward))
-        return self.run(inputs, None, target, LRPOptions(composite=rules.describe()), common, transform=self._with(rules))
+        return self.run(
+            inputs,
+            None,
+            target,
+            LRPOptions(composite=rules.describe(), canonize=self.canonize),
+            common,
+            transform=self._with(rules, observe),
+        )
 
-    def _with(self, rules: Composite) -> Any:
-        return lambda call, x, b, options: self._relevance(call, x, b, options, rules)
+    def _with(self, rules: Composite, observe: Callable[[Any], None] | None) -> Any:
+        return lambda call, x, b, options: self._relevance(call, x, b, options, rules, observe)
 
     def make_options(self, **given: Any) -> LRPOptions:
-        return super().make_options(composite=self.composite.describe(), **given)
+        return super().make_options(composite=self.composite.describe(), canonize=self.canonize, **given)
 
     def attribute_points(self, call: Call, x: Points, b: Any, options: LRPOptions) -> Attribution:
         return self._relevance(call, x, b, options, self.composite)
 
-    def _relevance(self, call: Call, x: Points, b: Any, options: LRPOptions, rules: Composite) -> Attribution:
+    def _relevance(
+        self, call: Call, x: Points, b: Any, options: LRPOptions, rules: Composite, observe: Callable[[Any], None] | None = None
+    ) -> Attribution:
         count = call.n_examples
         examples = torch.arange(count)
         plan = RowPlan(
@@ -103,14 +139,25 @@ class LRP(GradientMethod[LRPOptions]):
         chunk = call.chunk_rows(x, b)
         reference = ZeroReference()
         context = Propagation(self.forward, NonlinearFunctions(reference), reference, rules)
-        with context.active():
+        with self._canonized(call) as canonization, context.active():
             model = context.bind(call.model, len(x), self.layer, self.attribute_to_layer_input, relevance=True)
+            model = model if observe is None else model.observed(observe)
             accumulated = replace(call, model=model).run(plan, chunk)
+        options = replace(options, merged_batchnorms=len(canonization.merged), kept_batchnorms=canonization.kept)
         relevance = tuple(s.to(p.dtype) for s, p in zip(accumulated.gradient_sums, x))
         fx = accumulated.values
         zero = torch.zeros_like(fx)
         evidence = Evidence(delta=completeness_delta(relevance, fx), input_value=fx, baseline_value=zero)
         return Attribution(relevance, method=self.name, evidence=evidence, settings=options)
+
+    def _canonized(self, call: Call) -> AbstractContextManager[Canonization]:
+        """The BatchNorms merged for this call (probed on its first example), or nothing with ``canonize=False``."""
+        if not self.canonize:
+            return nullcontext(Canonization())
+        rows, first = tuple(p[:1] for p in call.inputs), torch.zeros(1, dtype=torch.long)
+        return BatchNormCanonizer().applied(
+            find_modules(self.forward), lambda: call.model.outputs(rows, first), self.layer, self.attribute_to_layer_input
+        )
 
 
 class LayerLRP(LRP):
