@@ -108,6 +108,8 @@ def main() -> None:
         "words/limelight": lambda: ablate(PROMPT, "words", "delete", True),
         "words/limelight-no-cache": lambda: ablate(PROMPT, "words", "delete", False),
         "words/captum-one-forward": lambda: fa.attribute(words, target=target_ids, forward_in_tokens=False).token_attr,
+        "ablation/floor": floor_scorer(model, tok, PROMPT, target_ids.tolist(), "tokens"),
+        "words/floor": floor_scorer(model, tok, PROMPT, target_ids.tolist(), "words"),
     }
     if args.captum_cached:
         ablation["ablation/captum"] = lambda: fa.attribute(inp, target=target_ids).token_attr
@@ -137,6 +139,10 @@ def main() -> None:
         ("ablation/limelight", "ablation/limelight-no-cache", None),
         ("words/limelight", "words/captum-one-forward", 2.0),
         ("words/limelight", "words/limelight-no-cache", None),
+        ("ablation/floor", "ablation/captum-one-forward", None),
+        ("ablation/floor", "ablation/limelight", None),
+        ("words/floor", "words/limelight", None),
+        ("words/floor", "words/captum-one-forward", None),
         ("long/limelight", "long/limelight-no-cache", None),
     ]
     for ours, other, target_ratio in comparisons:
@@ -147,6 +153,52 @@ def main() -> None:
         diff = float((values[ours] - values[other]).abs().max())
         goal = "" if target_ratio is None else f"; target >= {target_ratio:g}x: {verdict(ratio >= target_ratio)}"
         print(f"{ours} vs {other}: {ratio:.2f}x faster (wall{goal}), {cpu_ratio:.2f}x (cpu), max |diff| {diff:.2e}")
+
+
+def floor_scorer(model: object, tok: object, prompt: str, target: list[int], features: str) -> object:
+    """The floor of limelight's plan: the planned forwards of the perturbed rows (built here, untimed), no feature mapping or result assembly.
+
+    One row per feature (tokens: replaced by id 0; words: deleted) plus the original, scored by
+    limelight's runner (its planner, prefix forward and chunks). Prints the token positions run.
+    """
+    from limelight.engine.chunking import DEFAULT_MEMORY_BUDGET
+    from limelight.generation.features import prompt_features
+    from limelight.generation.prefix_cache import Row, plan_batch, plan_cuts
+    from limelight.generation.prompts import encode_prompt
+    from limelight.generation.quantity import Quantity
+    from limelight.generation.runner import GenerationRunner
+
+    encoded = encode_prompt(tok, prompt)
+    ids = tuple(encoded.ids)
+    mask = prompt_features(encoded, features).mask(len(ids)).tolist()
+    rows = [Row(ids, tuple(target), None, ids)]
+    for f in range(max(mask) + 1):
+        kept = [0 if m == f else i for i, m in zip(ids, mask)] if features == "tokens" else [i for i, m in zip(ids, mask) if m != f]
+        rows.append(Row(tuple(kept), tuple(target), None, ids))
+    runner = GenerationRunner(model, tok, DEFAULT_MEMORY_BUDGET)
+    scorer = runner.scorer
+    cuts = plan_cuts(rows, scorer.keyword is not None)
+    plan = plan_batch(rows, cuts, scorer._chunk_rows(rows, cached=True), scorer._chunk_rows(rows, cached=False))
+    body = max(plan.cuts) + sum(len(c) * (max(len(rows[i].prompt) - plan.cuts[i] for i in c) + len(target)) for c in plan.chunks)
+    ideal = max(plan.cuts) + sum(len(r.prompt) - common_start(r.prompt, ids) + len(target) for r in rows)
+    captum = sum(len(r.prompt) + len(target) for r in rows)
+    print(
+        f"{features}: {len(rows)} rows; token positions through the body: Captum {captum} (all through the LM head too), "
+        f"limelight's plan {body} (padding included), ideal cache {ideal}; LM head {len(rows) * (len(target) + 1)}"
+    )
+
+    def run() -> torch.Tensor:
+        values = torch.stack(runner.score_rows(rows, Quantity()))
+        return (values[0] - values[1:]).T  # feature ablation: original minus perturbed, (T, features)
+
+    return run
+
+
+def common_start(a: tuple[int, ...], b: tuple[int, ...]) -> int:
+    """Tokens ``a`` shares with ``b`` from the start, keeping one token of ``a`` to run."""
+    from limelight.generation.prefix_cache import common_prefix
+
+    return min(common_prefix(a, b), len(a) - 1)
 
 
 def word_template(tok: object, prompt: str) -> object:

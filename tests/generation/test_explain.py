@@ -206,3 +206,16 @@ def test_the_users_model_is_left_as_it_was_with_weights_frozen_during_the_passes
     with pytest.raises(RuntimeError, match="out of memory"):
         explain_generation(model, tok, PROMPT, TARGET, method="saliency")
     assert [p.requires_grad for p in model.parameters()] == before and model.training
+
+
+@pytest.mark.parametrize(("method", "options"), [("feature_ablation", {}), ("integrated_gradients", {"n_steps": 4})])
+def test_the_output_layer_reads_one_contiguous_block_and_the_hook_is_removed(tok, method, options):
+    """Frozen weights make ``matmul`` skip folding a strided input into one product (a batched one, much slower)."""
+    model = llama()
+    head = model.get_output_embeddings()
+    seen: list[bool] = []
+    spy = head.register_forward_hook(lambda m, args, out: seen.append(args[0].is_contiguous()))
+    e = explain_generation(model, tok, PROMPT, TARGET, method=method, **options)
+    spy.remove()
+    assert seen and all(seen) and bool(torch.isfinite(e.matrix).all())
+    assert not head._forward_pre_hooks  # ours is gone after the call
